@@ -71,7 +71,8 @@ def join_hard_breaks(raw: str) -> str:
                 joined += "\n" + line
             else:
                 joined += _glue(joined, line) + line
-        if paragraphs and paragraphs[-1][-1] not in TERMINAL and _is_body(paragraphs[-1].split("\n")[-1]):
+        last = paragraphs[-1].split("\n")[-1] if paragraphs else ""
+        if last and last[-1] not in TERMINAL and _is_body(last) and not _is_byline(lines[0]):
             paragraphs[-1] += _glue(paragraphs[-1], joined) + joined
         else:
             paragraphs.append(joined)

@@ -127,7 +127,8 @@ def render(article: dict) -> str:
         f"date: {article['date']}\n"
         f"origin: {article['origin']}\n"
         "---\n"
-        f"{article['text']}\n"
+        # Paragraphs apart by blank lines: the loader's hard-wrap repair gives the same text back.
+        + article["text"].replace("\n", "\n\n") + "\n"
     )
 
 

@@ -1,0 +1,202 @@
+"""corpus/ -> list[Article]: txt, md (optional front matter), json and jsonl files.
+
+Problems with one file (undecodable, empty, binary, too large, broken front matter, a duplicate)
+are warnings that name the file; the rest of the corpus is still read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qa.errors import CorpusError
+from qa.records import Article
+from qa.text import join_hard_breaks
+
+SUFFIXES = {".txt", ".md", ".json", ".jsonl"}
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a news archive file is kilobytes; 20 MB is a mistake
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_FULL_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
+_MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+
+
+@dataclass(frozen=True)
+class CorpusReport:
+    articles: tuple[Article, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM) first, strictly; then GB18030.
+
+    The order matters: UTF-8 bytes often decode "successfully" as GB18030 into garbage.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def infer_year(text: str) -> int | None:
+    """The year a text is about: its most mentioned "YYYY年", the latest on a tie."""
+    counts = Counter(int(y) for y in _YEAR.findall(text))
+    if not counts:
+        return None
+    return max(counts, key=lambda y: (counts[y], y))
+
+
+def parse_date(value: object, text: str) -> str | None:
+    """An ISO date from a front-matter value or, failing that, from the article text."""
+    if value is not None and str(value).strip():
+        raw = str(value).strip()
+        if m := _FULL_DATE.search(raw):
+            return _iso(*m.groups())
+        if (m := _MONTH_DAY.search(raw)) and (year := infer_year(text)):
+            return _iso(year, *m.groups())
+        return None
+    head = text[:300]
+    if m := _FULL_DATE.search(head):
+        return _iso(*m.groups())
+    if (m := _MONTH_DAY.search(head)) and (year := infer_year(text)):
+        return _iso(year, *m.groups())
+    return None
+
+
+def _iso(year: object, month: object, day: object) -> str | None:
+    y, mo, d = int(year), int(month), int(day)
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _clean(value: object) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def _article(aid: str, meta: dict, body: str, path: str) -> Article:
+    text = join_hard_breaks(body)
+    title = _clean(meta.get("title"))
+    if not title:
+        # No title given: the first line is the title and the rest is the text.
+        first, _, rest = text.partition("\n")
+        title, text = first.lstrip("#").strip(), rest.strip() or first.strip()
+    return Article(
+        id=aid, title=title, text=text, path=path, source=_clean(meta.get("source")),
+        date=parse_date(meta.get("date"), text), url=_clean(meta.get("url")),
+    )
+
+
+def _text_file(file: Path, raw: str, aid: str, path: str) -> list[Article]:
+    meta: dict = {}
+    if m := _FRONT.match(raw):
+        try:
+            meta = yaml.safe_load(m.group(1)) or {}
+        except yaml.YAMLError as err:
+            raise CorpusError(f"broken front matter ({str(err).splitlines()[0]})") from err
+        if not isinstance(meta, dict):
+            raise CorpusError("broken front matter (expected key: value lines)")
+        raw = raw[m.end():]
+    if not raw.strip():
+        raise CorpusError("no article text")
+    return [_article(aid, meta, raw, path)]
+
+
+def _json_records(file: Path, raw: str) -> tuple[list[dict], list[str]]:
+    warnings: list[str] = []
+    if file.suffix == ".jsonl":
+        records = []
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                warnings.append(f"{file.name}: line {n} is not valid JSON ({err.msg}); skipped")
+        return records, warnings
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise CorpusError(f"not valid JSON ({err.msg} at line {err.lineno})") from err
+    return (data if isinstance(data, list) else [data]), warnings
+
+
+def _json_file(file: Path, raw: str, stem: str, path: str) -> tuple[list[Article], list[str]]:
+    records, warnings = _json_records(file, raw)
+    articles = []
+    for n, rec in enumerate(records, 1):
+        if not isinstance(rec, dict) or not str(rec.get("text") or "").strip():
+            warnings.append(f"{file.name}: record {n} has no \"text\"; skipped")
+            continue
+        aid = str(rec.get("id") or f"{stem}-{n}")
+        articles.append(_article(aid, rec, str(rec["text"]), path))
+    if not articles and not warnings:
+        raise CorpusError("no article in it")
+    return articles, warnings
+
+
+def read_file(file: Path, root: Path) -> tuple[list[Article], list[str]]:
+    """The articles of one file and the warnings about it; raises CorpusError for the whole file."""
+    size = file.stat().st_size
+    if size == 0:
+        raise CorpusError("empty file")
+    if size > MAX_FILE_BYTES:
+        raise CorpusError(f"{size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
+    data = file.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise CorpusError("binary file, not text")
+    try:
+        raw = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as err:
+        raise CorpusError("cannot be decoded as UTF-8 or GB18030") from err
+    if not raw.strip():
+        raise CorpusError("no text in it")
+    rel = file.relative_to(root)
+    stem = rel.with_suffix("").as_posix().replace("/", "__")
+    path = (Path(root.name) / rel).as_posix()
+    if file.suffix in (".json", ".jsonl"):
+        return _json_file(file, raw, stem, path)
+    return _text_file(file, raw, stem, path), []
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """The files that can hold articles, in a stable order (README files are documentation)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                  and not p.name.startswith(".") and p.stem.upper() != "README")
+
+
+def load_corpus(root: Path) -> CorpusReport:
+    """Every article under ``root``; per-file problems become warnings naming the file."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CorpusError(f"The corpus directory {root} does not exist; pass --corpus DIR with your articles.")
+    articles: list[Article] = []
+    warnings: list[str] = []
+    seen_ids: set[str] = set()
+    seen_text: dict[str, str] = {}
+    for file in corpus_files(root):
+        try:
+            found, notes = read_file(file, root)
+        except CorpusError as err:
+            warnings.append(f"{file.relative_to(root)}: {err}; skipped")
+            continue
+        warnings.extend(notes)
+        for art in found:
+            digest = hashlib.sha256(art.text.encode()).hexdigest()
+            if art.id in seen_ids:
+                warnings.append(f"{file.relative_to(root)}: article id {art.id!r} is used twice; skipped")
+            elif digest in seen_text:
+                warnings.append(f"{file.relative_to(root)}: duplicate of article {seen_text[digest]!r}; skipped")
+            else:
+                seen_ids.add(art.id)
+                seen_text[digest] = art.id
+                articles.append(art)
+    if not articles:
+        raise CorpusError(f"No readable article in {root}; add .txt, .md, .json or .jsonl files there.")
+    return CorpusReport(tuple(articles), tuple(warnings))

@@ -1,0 +1,97 @@
+"""Frozen records that cross module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article; ``text`` is what quotes slice, after hard-wrap repair only."""
+
+    id: str
+    title: str
+    text: str
+    path: str
+    source: str | None = None
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD) when known
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article: ``article.text[start:end] == text``."""
+
+    id: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the retriever's score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+    retriever: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """An exact span of an article shown to the user, with its reference."""
+
+    article_id: str
+    title: str
+    source: str | None
+    date: str | None
+    path: str
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def of(cls, article: Article, start: int, end: int) -> Quote:
+        return cls(article.id, article.title, article.source, article.date, article.path,
+                   start, end, article.text[start:end])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a question gets: a short answer grounded in quotes, or an abstention."""
+
+    question: str
+    answer: str
+    abstained: bool
+    confidence: float
+    quotes: tuple[Quote, ...] = ()
+    # When abstaining: the closest passages, shown as such and never as the answer.
+    closest: tuple[Quote, ...] = ()
+    kind: str = "what"
+    retriever: str = "hybrid"
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "quotes": [q.to_dict() for q in self.quotes],
+            "closest": [q.to_dict() for q in self.closest],
+            "kind": self.kind,
+            "retriever": self.retriever,
+            "references": references(self.quotes or self.closest),
+        }
+
+
+def references(quotes: tuple[Quote, ...]) -> list[dict]:
+    """Distinct articles cited, in the order of their first quote."""
+    seen: dict[str, dict] = {}
+    for q in quotes:
+        seen.setdefault(q.article_id, {"article_id": q.article_id, "title": q.title, "source": q.source,
+                                       "date": q.date, "path": q.path})
+    return list(seen.values())
