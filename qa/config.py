@@ -16,7 +16,8 @@ MAX_QUESTION_CHARS = 500
 class Settings:
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "embeddings"
-    model: str = DEFAULT_MODEL
+    # None: the model the existing index was built with, or DEFAULT_MODEL for a new one.
+    model: str | None = None
     # Chunks: up to this many characters, on sentence boundaries, with this many sentences of
     # overlap. e5-small reads 512 tokens; a Chinese character is about one token.
     chunk_chars: int = 240

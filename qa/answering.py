@@ -1,0 +1,206 @@
+"""Hits -> Answer: the sentence that answers, a short span of it, quotes and references, or an
+abstention when the articles do not support an answer.
+
+Sentences of the retrieved chunks are scored by how much of the question's topic they contain
+(IDF-weighted keyword coverage, with the article title and neighbouring sentences as context);
+a span of the kind the question asks for (a number with its unit, a date, a name...) is taken
+from the best sentences. Every quote is ``article.text[start:end]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.index import Index
+from qa.questions import Question, analyse
+from qa.records import Answer, Article, Quote
+from qa.retrieval import Retriever
+from qa.spans import TYPED, candidates
+from qa.text import normalize_key, sentence_spans
+
+NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
+ENTITY_PENALTY = {"ordinal": 0.6, "name": 0.7, "place": 0.8}
+# Why and how answers take in a neighbouring sentence that states the cause or the purpose.
+_CAUSE_BEFORE = ("随着", "由于", "因为", "鉴于")
+_CAUSE_OPENERS = ("对此", "因此", "为此", "所以")
+_PURPOSE_AFTER = ("为了", "以便", "从而", "确保")
+
+
+@dataclass(frozen=True)
+class Scored:
+    article: Article
+    start: int
+    end: int
+    coverage: float  # share of the question's topic found in the sentence itself
+    context: float  # share found in the sentence, its neighbours or the article title
+    rank: int  # rank of the chunk it came from
+    span: tuple[int, int] | None = None  # short answer, offsets into the article
+
+    @property
+    def score(self) -> float:
+        return 0.7 * self.coverage + 0.3 * self.context + 0.04 / (1 + self.rank)
+
+
+class Answerer:
+    """Answers questions from an index with a retriever; thresholds set when to abstain."""
+
+    def __init__(self, index: Index, retriever: Retriever, top_k: int = 5, min_confidence: float = 0.3,
+                 candidate_chunks: int = 8) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.top_k = top_k
+        self.min_confidence = min_confidence
+        self.candidate_chunks = candidate_chunks
+        self._idf = _idf_table(index)
+
+    def idf(self, word: str) -> float:
+        n = self.index.bm25.scores["num_docs"]
+        df = self._idf.get(word, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def ask(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None) -> Answer:
+        """Answer ``question``; ``allowed`` limits retrieval to those article ids (filters)."""
+        q = analyse(question)
+        top_k = top_k or self.top_k
+        hits = self.retriever.search(q.text, max(top_k, self.candidate_chunks), allowed)
+        scored = self._sentences(q, hits)
+        if not scored:
+            return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind, self.retriever.name)
+        best = self._extend(q, self._choose(q, scored))
+        confidence = self._confidence(q, best)
+        quotes = self._quotes(best, scored, top_k)
+        if confidence < self.min_confidence:
+            return Answer(q.text, NOT_FOUND, True, confidence, (), quotes, q.kind, self.retriever.name)
+        return Answer(q.text, self._short(q, best), False, confidence, quotes, (), q.kind, self.retriever.name)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _sentences(self, q: Question, hits) -> list[Scored]:
+        weights = {w: self.idf(w) for w in q.keywords}
+        total = sum(weights.values()) or 1.0
+        seen: set[tuple[str, int]] = set()
+        out: list[Scored] = []
+        for rank, hit in enumerate(hits):
+            article = self.index.articles[hit.chunk.article_id]
+            spans = sentence_spans(article.text, hit.chunk.start, hit.chunk.end)
+            for s, e in spans:
+                if (article.id, s) in seen:
+                    continue
+                seen.add((article.id, s))
+                key = normalize_key(article.text[s:e])
+                near = normalize_key(article.title + " " + _around(article.text, s, e))
+                here = sum(w * _found(word, key) for word, w in weights.items())
+                ctx = sum(w * max(_found(word, key), _found(word, near)) for word, w in weights.items())
+                out.append(Scored(article, s, e, here / total, ctx / total, rank))
+        out.sort(key=lambda x: -x.score)
+        return out
+
+    def _choose(self, q: Question, scored: list[Scored]) -> Scored:
+        """The best sentence, preferring one that holds a span of the asked kind."""
+        best, best_value = scored[0], scored[0].score
+        for cand in scored[:10]:
+            if cand.score < scored[0].score - 0.35:
+                break
+            span = self._span(q, cand)
+            value = cand.score + (0.25 if span else 0.0)
+            if value > best_value:
+                best, best_value = (_with_span(cand, span) if span else cand), value
+            elif span and cand is best:
+                best = _with_span(cand, span)
+        return best
+
+    def _span(self, q: Question, cand: Scored) -> tuple[int, int] | None:
+        key = normalize_key(cand.article.text[cand.start:cand.end])
+        spans = candidates(q, key)
+        if not spans:
+            return None
+        anchors = [key.find(w) for w in q.keywords if w in key]
+        if anchors:
+            # The span closest to the question's words (after them preferred, as in "应到委员248名").
+            def distance(span: tuple[int, int]) -> float:
+                return min(span[0] - a if span[0] >= a else (a - span[1]) * 1.5 for a in anchors)
+
+            spans = sorted(spans, key=distance)
+        s, e = spans[0]
+        return cand.start + s, cand.start + e
+
+    def _confidence(self, q: Question, best: Scored) -> float:
+        base = 0.6 * best.coverage + 0.4 * best.context
+        if q.kind in TYPED and best.span is None:
+            base *= 0.4  # asked for a number, a date or a name, and none is there
+        # The question names a meeting number, a person or a place the cited article never
+        # mentions: probably the wrong article. A city paper says "我市" for its own city, so a
+        # missing place weighs least.
+        article_key = normalize_key(best.article.title + "\n" + best.article.text)
+        for word, kind in q.entities:
+            if word not in article_key:
+                base *= ENTITY_PENALTY[kind]
+        return float(max(0.0, min(1.0, base)))
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _short(self, q: Question, best: Scored) -> str:
+        text = best.article.text
+        if best.span:
+            return text[best.span[0]:best.span[1]]
+        return text[best.start:best.end]
+
+    def _extend(self, q: Question, best: Scored) -> Scored:
+        """For why/how questions, add the sentence before or after that gives the cause or purpose."""
+        if q.kind not in ("why", "how") or best.span:
+            return best
+        text = best.article.text
+        spans = sentence_spans(text)
+        at = next((i for i, (s, _) in enumerate(spans) if s == best.start), None)
+        if at is None:
+            return best
+        start, end = best.start, best.end
+        if at > 0 and (any(m in text[spans[at - 1][0]:spans[at - 1][1]] for m in _CAUSE_BEFORE)
+                       or text[best.start:best.end].startswith(_CAUSE_OPENERS)):
+            start = spans[at - 1][0]
+        if at + 1 < len(spans) and text[spans[at + 1][0]:spans[at + 1][1]].startswith(_PURPOSE_AFTER):
+            end = spans[at + 1][1]
+        return Scored(best.article, start, end, best.coverage, best.context, best.rank)
+
+    def _quotes(self, best: Scored, scored: list[Scored], top_k: int) -> tuple[Quote, ...]:
+        quotes = [Quote.of(best.article, best.start, best.end)]
+        for cand in scored:
+            if len(quotes) >= min(3, top_k):
+                break
+            if cand.score < 0.5 * best.score:
+                break
+            if any(q.article_id == cand.article.id and q.start < cand.end and cand.start < q.end for q in quotes):
+                continue
+            quotes.append(Quote.of(cand.article, cand.start, cand.end))
+        return tuple(quotes)
+
+
+def _found(word: str, key: str) -> float:
+    """1 when ``word`` occurs in ``key``; for a longer word, the share of its character pairs that
+    do (segmentation differs between question and article), discounted."""
+    if word in key:
+        return 1.0
+    if len(word) < 3:
+        return 0.0
+    pairs = [word[i:i + 2] for i in range(len(word) - 1)]
+    return 0.6 * sum(p in key for p in pairs) / len(pairs)
+
+
+def _with_span(cand: Scored, span: tuple[int, int]) -> Scored:
+    return Scored(cand.article, cand.start, cand.end, cand.coverage, cand.context, cand.rank, span)
+
+
+def _around(text: str, start: int, end: int, reach: int = 80) -> str:
+    """The text just before and after a sentence (its neighbours), for context matches."""
+    return text[max(0, start - reach):start] + " " + text[end:end + reach]
+
+
+def _idf_table(index: Index) -> dict[str, int]:
+    """Document frequency of each BM25 vocabulary token (columns of bm25s's CSC matrix)."""
+    indptr = np.asarray(index.bm25.scores["indptr"])
+    df = np.diff(indptr)
+    return {tok: int(df[i]) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}

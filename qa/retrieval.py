@@ -1,0 +1,125 @@
+"""Dense, BM25 and hybrid retrievers behind one interface: ``search(query, k) -> list[Hit]``."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from qa.embedders import Embedder
+from qa.index import Index
+from qa.records import Hit
+from qa.text import tokenize
+
+RETRIEVERS = ("hybrid", "dense", "bm25")
+
+
+class Retriever(Protocol):
+    name: str
+
+    def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
+        """The ``k`` best chunks for ``query``, best first; ``allowed`` limits them to those article ids."""
+        ...
+
+
+def _allowed_ids(index: Index, allowed: Collection[str] | None) -> np.ndarray | None:
+    if allowed is None:
+        return None
+    allowed = set(allowed)
+    return np.array([c.id for c in index.chunks if c.article_id in allowed], dtype=np.int64)
+
+
+class DenseRetriever:
+    """Nearest chunks by cosine similarity of e5 (or other) embeddings."""
+
+    name = "dense"
+
+    def __init__(self, index: Index, embedder: Embedder) -> None:
+        if embedder.dim != index.vectors.d:
+            raise ValueError(f"embedder dimension {embedder.dim} != index dimension {index.vectors.d}")
+        self.index = index
+        self.embedder = embedder
+
+    def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
+        import faiss
+
+        ids = _allowed_ids(self.index, allowed)
+        n = self.index.vectors.ntotal if ids is None else len(ids)
+        k = min(k, n)
+        if k <= 0:
+            return []
+        q = self.embedder.embed_queries([query])
+        params = None if ids is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+        scores, found = self.index.vectors.search(q, k, params=params)
+        return [Hit(self.index.chunks[int(i)], float(s), self.name)
+                for s, i in zip(scores[0], found[0]) if i >= 0]
+
+
+class BM25Retriever:
+    """Okapi BM25 (bm25s) over jieba search-mode tokens of the normalised chunk keys."""
+
+    name = "bm25"
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def scores(self, query: str) -> np.ndarray:
+        tokens = tokenize(query)
+        if not tokens:
+            return np.zeros(len(self.index.chunks), np.float32)
+        return np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
+
+    def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
+        scores = self.scores(query)
+        ids = _allowed_ids(self.index, allowed)
+        if ids is not None:
+            mask = np.full(len(scores), -np.inf, np.float32)
+            mask[ids] = 0
+            scores = scores + mask
+        order = np.argsort(-scores, kind="stable")[: max(k, 0)]
+        # A zero score means no query token occurs in the chunk: not a match at all.
+        return [Hit(self.index.chunks[int(i)], float(scores[i]), self.name) for i in order if scores[i] > 0]
+
+
+def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
+    """Weighted reciprocal rank fusion (Cormack et al., SIGIR 2009): sum of w / (k + rank)."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, 1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+class HybridRetriever:
+    """Dense and BM25 fused by weighted reciprocal rank fusion over a deeper candidate list."""
+
+    name = "hybrid"
+
+    def __init__(self, dense: DenseRetriever, bm25: BM25Retriever, weights: tuple[float, float] = (1.0, 1.0),
+                 depth: int = 50, rrf_k: int = 60) -> None:
+        self.dense, self.bm25 = dense, bm25
+        self.weights, self.depth, self.rrf_k = weights, depth, rrf_k
+
+    def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
+        depth = max(self.depth, k)
+        dense = self.dense.search(query, depth, allowed)
+        sparse = self.bm25.search(query, depth, allowed)
+        fused = rrf([[h.chunk.id for h in dense], [h.chunk.id for h in sparse]], self.weights, self.rrf_k)
+        chunks = {h.chunk.id: h.chunk for h in dense + sparse}
+        best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+        return [Hit(chunks[cid], fused[cid], self.name) for cid in best]
+
+
+def make_retriever(name: str, index: Index, embedder: Embedder | None = None) -> Retriever:
+    """The retriever called ``name`` ("hybrid", "dense" or "bm25") over ``index``."""
+    if name not in RETRIEVERS:
+        raise ValueError(f"unknown retriever {name!r}; choose one of {', '.join(RETRIEVERS)}")
+    if name == "bm25":
+        return BM25Retriever(index)
+    if embedder is None:
+        from qa.embedders import load_embedder
+
+        embedder = load_embedder(index.meta["embedder"])
+    dense = DenseRetriever(index, embedder)
+    return dense if name == "dense" else HybridRetriever(dense, BM25Retriever(index))
