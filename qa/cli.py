@@ -1,0 +1,154 @@
+"""`qa build | ask | eval | serve`: argument parsing and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from qa.config import Settings, default_settings
+from qa.errors import QAError
+from qa.retrieval import RETRIEVERS
+
+
+def _common(p: argparse.ArgumentParser, corpus: bool = True) -> None:
+    if corpus:
+        p.add_argument("--corpus", metavar="DIR", help="directory of articles (default: corpus/)")
+    p.add_argument("--index", metavar="DIR", help="index directory (default: embeddings/)")
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="sentence-transformers model id or directory (default: the bundled multilingual-e5-small)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Ask questions of a collection of Chinese news articles; "
+                                "every answer quotes its source.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build or refresh the index of the corpus")
+    _common(b)
+    b.add_argument("--full", action="store_true", help="re-embed every chunk instead of reusing unchanged ones")
+    b.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    b.add_argument("--json", action="store_true", help="print the build summary as one JSON object")
+    b.add_argument("--check", action="store_true", help="list problems with the corpus files without building")
+
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question", help="the question, e.g. 淄川区政协会议应到委员多少名？")
+    _common(a)
+    a.add_argument("--json", action="store_true", help="print the answer as a JSON object")
+    a.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
+    a.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
+
+    e = sub.add_parser("eval", help="evaluate against a question file and write report.json")
+    e.add_argument("--questions", required=True, metavar="FILE.jsonl", help="JSON Lines question file")
+    _common(e)
+    e.add_argument("--out", metavar="DIR", default="reports", help="where report.json goes (default: reports/)")
+    e.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
+    e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
+
+    s = sub.add_parser("serve", help="open the chat page")
+    _common(s)
+    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--host", default="127.0.0.1")
+    return p
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return default_settings().with_(
+        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+        model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
+        retriever=getattr(args, "retriever", None),
+    )
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.build import build
+    from qa.corpus import load_corpus
+
+    if args.check:
+        report = load_corpus(settings.corpus_dir)
+        for w in report.warnings:
+            print(f"warning: {w}")
+        print(f"{len(report.articles)} articles readable, {len(report.warnings)} problems.")
+        return 0
+    _, summary = build(settings, full=args.full, quiet=args.quiet or args.json)
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False))
+        return 0
+    for w in summary.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if not args.quiet:
+        print(f"Indexed {summary.articles} articles into {summary.chunks} chunks in {summary.seconds:.1f} s "
+              f"({summary.added} added, {summary.changed} changed, {summary.removed} removed, "
+              f"{summary.unchanged} unchanged; {summary.chunks_embedded} chunks embedded, "
+              f"{summary.chunks_reused} reused). Model: {summary.model}. Index: {summary.index_dir}")
+    return 0
+
+
+def format_answer(result: dict) -> str:
+    """The human-readable form of an answer, for the terminal."""
+    lines = []
+    if result["abstained"]:
+        lines.append(f"未找到答案 (not found in the articles; confidence {result['confidence']:.2f})")
+        if result["closest"]:
+            lines.append("\nClosest passages (not an answer):")
+    else:
+        lines.append(f"答案: {result['answer']}   (confidence {result['confidence']:.2f})")
+        lines.append("\nQuotes:")
+    for n, q in enumerate(result["quotes"] or result["closest"], 1):
+        ref = " · ".join(x for x in (q["title"], q["source"], q["date"]) if x)
+        lines.append(f"[{n}] “{q['text']}”")
+        lines.append(f"    — {ref}  ({q['path']}, characters {q['start']}–{q['end']})")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.pipeline import open_answerer
+    from qa.questions import validate
+
+    validate(args.question)  # a bad question fails before any index work
+    answerer = open_answerer(settings)
+    result = answerer.ask(args.question, top_k=settings.top_k).to_dict()
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_answer(result))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.evaluation import evaluate, load_questions, write_report
+    from qa.pipeline import open_answerer
+
+    items, warnings = load_questions(Path(args.questions))
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    answerer = open_answerer(settings)
+    texts = {aid: a.text for aid, a in answerer.index.articles.items()}
+    report = evaluate(answerer, items, texts)
+    report["metrics"]["retriever"] = answerer.retriever.name
+    report["warnings"] = warnings
+    path = write_report(report, Path(args.out))
+    for key, value in report["metrics"].items():
+        print(f"{key:28} {value}")
+    print(f"Report: {path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from app import serve
+
+    return serve(settings, host=args.host, port=args.port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = parser().parse_args(argv)
+    settings = settings_from(args)
+    commands = {"build": cmd_build, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+    try:
+        return commands[args.command](args, settings)
+    except QAError as err:
+        print(f"qa: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted.", file=sys.stderr)
+        return 130

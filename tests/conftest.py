@@ -1,0 +1,82 @@
+"""Shared fixtures: a deterministic fake embedder for unit tests, and the bundled corpus built
+once per test session with the real default model for end-to-end tests."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import ROOT, Settings
+
+CORPUS = ROOT / "corpus"
+SEEDS = ROOT.parent / "shared" / "seeds"
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+
+
+class FakeEmbedder:
+    """Bag of hashed character bigrams: similar texts get similar unit vectors; no model needed."""
+
+    name = "fake-bigram-64"
+    dim = 64
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, np.float32)
+        for a, b in zip(text, text[1:]):
+            v[int(hashlib.md5((a + b).encode()).hexdigest(), 16) % self.dim] += 1
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_queries(self, texts):
+        return np.vstack([self._one(t) for t in texts])
+
+    def embed_passages(self, texts, progress=None):
+        out = np.vstack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        if progress:
+            progress(len(texts))
+        return out
+
+
+@pytest.fixture
+def fake_embedder(monkeypatch):
+    """Route every model name to the fake embedder (unit tests of build and retrieval)."""
+    fake = FakeEmbedder()
+    import qa.build
+    import qa.embedders
+    import qa.pipeline
+
+    monkeypatch.setattr(qa.embedders, "load_embedder", lambda name=None: fake)
+    monkeypatch.setattr(qa.build, "load_embedder", lambda name=None: fake)
+    monkeypatch.setattr(qa.pipeline, "load_embedder", lambda name=None: fake)
+    monkeypatch.setattr(qa.build, "canonical_model_name", lambda name=None: fake.name)
+    return fake
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    """A copy of three bundled articles, to build quickly and change freely."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    for name in sorted(p.name for p in CORPUS.glob("*.md"))[:3]:
+        shutil.copy(CORPUS / name, d / name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def bundled_settings(tmp_path_factory) -> Settings:
+    """Settings whose index of the bundled corpus is built once, with the real default model."""
+    from qa.build import build
+
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("embeddings"))
+    build(settings, quiet=True)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def bundled_answerer(bundled_settings):
+    from qa.pipeline import open_answerer
+
+    return open_answerer(bundled_settings, quiet=True)
