@@ -10,6 +10,7 @@ from the best sentences. Every quote is ``article.text[start:end]``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -118,13 +119,20 @@ class Answerer:
         spans = candidates(q, key)
         if not spans:
             return None
-        anchors = [key.find(w) for w in q.keywords if w in key]
+        # Every occurrence of every question word, weighted by how rare the word is.
+        anchors = [(m.start(), m.end(), self.idf(w)) for w in q.keywords
+                   for m in re.finditer(re.escape(w), key)]
         if anchors:
-            # The span closest to the question's words (after them preferred, as in "应到委员248名").
-            def distance(span: tuple[int, int]) -> float:
-                return min(span[0] - a if span[0] >= a else (a - span[1]) * 1.5 for a in anchors)
+            # The span nearest the question's rarer words wins ("实到231名" over "应到委员248名" when
+            # the question says 实到); words just before the span count more than words after it.
+            def pull(span: tuple[int, int]) -> float:
+                total = 0.0
+                for a, b, weight in anchors:
+                    gap = span[0] - b if span[0] >= b else (a - span[1]) * 1.5 if a >= span[1] else 0
+                    total += weight / (1 + max(gap, 0))
+                return total
 
-            spans = sorted(spans, key=distance)
+            spans = sorted(spans, key=pull, reverse=True)
         s, e = spans[0]
         return cand.start + s, cand.start + e
 

@@ -1,17 +1,19 @@
-"""Build the index from the corpus: incremental (unchanged chunks keep their vectors), locked,
-with progress, and swapped in atomically by `qa.index.save_index`."""
+"""Build the index from the corpus: incremental (unchanged articles keep their vectors), locked
+against a second build, with a progress bar, and made live atomically by `qa.index.save_index`."""
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
-from qa.chunking import chunk_corpus
+from qa.changes import ArticleChanges, diff_articles, reusable_vectors
+from qa.chunking import CHUNKER_VERSION, chunk_corpus
 from qa.config import Settings
 from qa.corpus import load_corpus
 from qa.embedders import canonical_model_name, load_embedder
@@ -24,39 +26,59 @@ from qa.index import (
     corpus_hash,
     key_hash,
     load_index,
+    remove_leftovers,
     save_index,
     stale_reason,
-    vectors_of,
 )
 from qa.records import Article
 from qa.text import tokenize
 
+# Keys of meta.json whose change means every chunk must be embedded again.
+EMBEDDING_KEYS = ("embedder", "chunk_chars", "overlap_sentences", "chunker")
+
 
 @dataclass(frozen=True)
 class BuildSummary:
+    """What a build did; `qa build --json` prints it."""
+
     added: int = 0
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     articles: int = 0
     chunks: int = 0
     model: str = ""
     index_dir: str = ""
+    # Why every chunk was embedded again (another model, other chunk settings, --full ...).
     rebuilt_because: str | None = None
+    # False when nothing had changed and the live index was left as it was.
+    written: bool = True
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "warnings": list(self.warnings)}
+
+    def line(self) -> str:
+        """One line for people: what changed, what was embedded, how long it took."""
+        what = (f"{self.added} added, {self.changed} changed, {self.removed} removed, "
+                f"{self.unchanged} unchanged")
+        work = (f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused" if self.written
+                else "nothing to do, index left as it was")
+        return (f"Index ready: {self.articles} articles, {self.chunks} chunks ({what}; {work}) "
+                f"in {self.seconds:.1f} s with {self.model}; {len(self.warnings)} warnings.")
 
 
-def _previous(root: Path) -> Index | None:
+def _previous(root: Path) -> tuple[Index | None, str | None]:
+    """The live index, or None and why it cannot be used (None when there is none at all)."""
     try:
-        return load_index(root)
-    except (IndexMissingError, IndexStaleError):
-        return None
+        return load_index(root), None
+    except IndexMissingError:
+        return None, None
+    except IndexStaleError as err:
+        return None, str(err)
 
 
 def resolve_model(settings: Settings, previous: Index | None) -> str:
@@ -73,97 +95,118 @@ def expected_meta(settings: Settings, articles: tuple[Article, ...], model: str)
         "embedder": model,
         "chunk_chars": settings.chunk_chars,
         "overlap_sentences": settings.overlap_sentences,
+        "chunker": CHUNKER_VERSION,
         "corpus_hash": corpus_hash(articles),
+        "tokenizer": tokenizer_version(),
     }
+
+
+def tokenizer_version() -> str:
+    """A fingerprint of the BM25 tokenizer's code: a new one must rebuild BM25 even when no
+    article changed (the vectors are reused; only the cheap part is redone)."""
+    import qa.text
+
+    return key_hash(Path(qa.text.__file__).read_text(encoding="utf-8"))[:12]
+
+
+def _rebuild_reason(previous: Index | None, meta: dict, full: bool, unreadable: str | None) -> str | None:
+    """Why no vector of the live index can be reused, or None when they can."""
+    if full:
+        return "--full was given"
+    if unreadable:
+        return f"the existing index cannot be used ({unreadable.split(';')[0]})"
+    if previous is not None and (reason := stale_reason(previous.meta, {k: meta[k] for k in EMBEDDING_KEYS})):
+        return f"the index was built with {reason}"
+    return None
 
 
 def _progress_bar(total: int, quiet: bool, out: TextIO):
     from tqdm import tqdm
 
-    # disable=None: tqdm hides itself when stderr is not a terminal.
+    # disable=None: tqdm hides itself when ``out`` is not a terminal (logs, pipes, CI).
     return tqdm(total=total, desc="Embedding", unit="chunk", file=out, disable=True if quiet else None,
-                dynamic_ncols=True)
+                dynamic_ncols=True, mininterval=0.5)
 
 
-def build(settings: Settings, *, full: bool = False, quiet: bool = False, out: TextIO | None = None) -> tuple[Index, BuildSummary]:
-    """Build (or refresh) the index of ``settings.corpus_dir`` into ``settings.index_dir``."""
+def build(settings: Settings, *, full: bool = False, quiet: bool = False,
+          out: TextIO | None = None) -> tuple[Index, BuildSummary]:
+    """Build (or refresh) the index of ``settings.corpus_dir`` into ``settings.index_dir``.
+
+    Articles whose text and chunk settings did not change keep their vectors; another model or
+    other chunk settings re-embed everything, and so does ``full``. When nothing at all changed,
+    the live index is kept as it is. Messages and the progress bar go to ``out`` (stderr).
+    """
+    out = out or sys.stderr
+    say: Callable[[str], None] = (lambda _: None) if quiet else (lambda msg: print(msg, file=out, flush=True))
+    started = time.perf_counter()
+    with build_lock(settings.index_dir):
+        remove_leftovers(settings.index_dir)
+        report = load_corpus(settings.corpus_dir)
+        previous, unreadable = _previous(settings.index_dir)
+        model = resolve_model(settings, previous)
+        meta = expected_meta(settings, report.articles, model)
+        changes = diff_articles(previous.articles if previous is not None else {}, report.articles)
+        if previous is not None and not full and all(previous.meta.get(k) == v for k, v in meta.items()):
+            # Nothing the index depends on changed: the live index already is the result.
+            n = len(previous.chunks)
+            return previous, _summary(settings, report.warnings, changes, 0, n, n, model, started, None, False)
+        reason = _rebuild_reason(previous, meta, full, unreadable)
+        if reason:
+            say(f"Re-embedding every chunk: {reason}.")
+        reuse = reusable_vectors(previous) if previous is not None and reason is None else {}
+        index, embedded = _make_index(report.articles, meta, settings, reuse, say, quiet, out)
+        where = save_index(index, settings.index_dir)
+    summary = _summary(settings, report.warnings, changes, embedded, len(index.chunks) - embedded,
+                       len(index.chunks), model, started, reason, True)
+    return Index(index.meta, index.articles, index.chunks, index.vectors, index.bm25, where), summary
+
+
+def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, reuse: dict[str, np.ndarray],
+                say: Callable[[str], None], quiet: bool, out: TextIO) -> tuple[Index, int]:
+    """Chunk, embed what ``reuse`` lacks, and index; returns the index and the chunks embedded."""
     import bm25s
     import faiss
 
-    out = out or sys.stderr
-    started = time.perf_counter()
-    report = load_corpus(settings.corpus_dir)
-    articles = report.articles
-    with build_lock(settings.index_dir):
-        previous = _previous(settings.index_dir)
-        model = resolve_model(settings, previous)
-        meta = expected_meta(settings, articles, model)
-        rebuilt_because = None
-        if previous is not None and not full:
-            reason = stale_reason(previous.meta, {k: meta[k] for k in ("embedder", "chunk_chars", "overlap_sentences")})
-            if reason:
-                rebuilt_because = reason
-                if not quiet:
-                    print(f"The index was built with {reason}; re-embedding every chunk.", file=out)
-        embedder = load_embedder(model)
-        chunks = chunk_corpus(articles, settings.chunk_chars, settings.overlap_sentences)
-        by_id = {a.id: a for a in articles}
-        keys = [chunk_key(by_id[c.article_id], c) for c in chunks]
-        hashes = [key_hash(k) for k in keys]
+    chunks = chunk_corpus(articles, settings.chunk_chars, settings.overlap_sentences)
+    by_id = {a.id: a for a in articles}
+    keys = [chunk_key(by_id[c.article_id], c) for c in chunks]
+    hashes = [key_hash(k) for k in keys]
+    todo = [i for i, h in enumerate(hashes) if h not in reuse]
+    model = meta["embedder"]
+    # The model is loaded only when something needs embedding: a rebuild that only removed
+    # articles, or only changed BM25, does not pay for it.
+    embedder = load_embedder(model) if todo or not reuse else None
+    dim = embedder.dim if embedder is not None else len(next(iter(reuse.values())))
+    vectors = np.zeros((len(chunks), dim), np.float32)
+    for i, h in enumerate(hashes):
+        if h in reuse:
+            vectors[i] = reuse[h]
+    if todo:
+        say(f"Embedding {len(todo)} of {len(chunks)} chunks with {model} ...")
+        with _progress_bar(len(todo), quiet, out) as bar:
+            vectors[todo] = embedder.embed_passages([keys[i] for i in todo], progress=bar.update)
 
-        reusable: dict[str, np.ndarray] = {}
-        if previous is not None and not full and previous.meta.get("embedder") == model:
-            old_vectors = vectors_of(previous)
-            for c, vec in zip(previous.chunks, old_vectors):
-                reusable[key_hash(chunk_key(previous.articles[c.article_id], c))] = vec
-        todo = [i for i, h in enumerate(hashes) if h not in reusable]
-        vectors = np.zeros((len(chunks), embedder.dim), np.float32)
-        for i, h in enumerate(hashes):
-            if h in reusable:
-                vectors[i] = reusable[h]
-        if todo:
-            if not quiet:
-                print(f"Embedding {len(todo)} of {len(chunks)} chunks with {model} ...", file=out)
-            with _progress_bar(len(todo), quiet, out) as bar:
-                vectors[todo] = embedder.embed_passages([keys[i] for i in todo], progress=bar.update)
+    # Cosine similarity as inner product: the embedders return unit vectors.
+    flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    if chunks:
+        flat.add_with_ids(vectors, np.arange(len(chunks), dtype=np.int64))
+    bm25 = bm25s.BM25()
+    bm25.index([tokenize(k) or [""] for k in keys], show_progress=False)
+    meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "n_articles": len(articles),
+            "n_chunks": len(chunks), "corpus_dir": str(Path(settings.corpus_dir).resolve()),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return Index(meta, by_id, chunks, flat, bm25), len(todo)
 
-        # Cosine similarity as inner product: the embedders return unit vectors.
-        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(embedder.dim))
-        if len(chunks):
-            flat.add_with_ids(vectors, np.arange(len(chunks), dtype=np.int64))
-        bm25 = bm25s.BM25()
-        bm25.index([tokenize(k) or [""] for k in keys], show_progress=False)
 
-        meta.update({
-            "format_version": FORMAT_VERSION,
-            "dim": embedder.dim,
-            "n_articles": len(articles),
-            "n_chunks": len(chunks),
-            "corpus_dir": str(Path(settings.corpus_dir).resolve()),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        })
-        index = Index(meta, by_id, chunks, flat, bm25)
-        where = save_index(index, settings.index_dir)
-
-    old = previous.articles if previous is not None else {}
-    added = sum(1 for a in articles if a.id not in old)
-    unchanged = sum(1 for a in articles if a.id in old and old[a.id] == a)
-    summary = BuildSummary(
-        added=added,
-        changed=len(articles) - added - unchanged,
-        removed=sum(1 for aid in old if aid not in by_id),
-        unchanged=unchanged,
-        chunks_embedded=len(todo),
-        chunks_reused=len(chunks) - len(todo),
-        warnings=list(report.warnings),
+def _summary(settings: Settings, warnings: tuple[str, ...], changes: ArticleChanges, embedded: int, reused: int,
+             chunks: int, model: str, started: float, reason: str | None, written: bool) -> BuildSummary:
+    return BuildSummary(
+        added=changes.added, changed=changes.changed, removed=changes.removed, unchanged=changes.unchanged,
+        chunks_embedded=embedded, chunks_reused=reused, warnings=tuple(warnings),
         seconds=round(time.perf_counter() - started, 3),
-        articles=len(articles),
-        chunks=len(chunks),
-        model=model,
-        index_dir=str(settings.index_dir),
-        rebuilt_because=rebuilt_because,
+        articles=changes.added + changes.changed + changes.unchanged, chunks=chunks, model=model,
+        index_dir=str(settings.index_dir), rebuilt_because=reason, written=written,
     )
-    return Index(meta, by_id, chunks, flat, bm25, where), summary
 
 
 def ensure_index(settings: Settings, *, quiet: bool = False, out: TextIO | None = None) -> Index:
@@ -190,5 +233,5 @@ def _build_and_report(settings: Settings, quiet: bool, out: TextIO) -> Index:
     if not quiet:
         for w in summary.warnings:
             print(f"warning: {w}", file=out)
-        print(f"Index ready: {summary.articles} articles, {summary.chunks} chunks, {summary.seconds:.1f} s.", file=out)
+        print(summary.line(), file=out)
     return index

@@ -7,6 +7,9 @@ from collections.abc import Iterable
 from qa.records import Article, Chunk
 from qa.text import sentence_spans
 
+# Recorded in the index: a change to how chunks are cut or tokenised makes existing indexes stale.
+CHUNKER_VERSION = 3
+
 
 def _windows(spans: list[tuple[int, int]], max_chars: int, overlap: int) -> Iterable[tuple[int, int]]:
     """Group consecutive sentences into windows of at most ``max_chars`` (a longer sentence
@@ -19,7 +22,11 @@ def _windows(spans: list[tuple[int, int]], max_chars: int, overlap: int) -> Iter
         yield spans[i][0], spans[j - 1][1]
         if j >= len(spans):
             return
-        i = max(j - overlap, i + 1)
+        # Start ``overlap`` sentences back, unless that leaves no room for the next new sentence.
+        k = max(j - overlap, i + 1)
+        while k < j and spans[j][1] - spans[k][0] > max_chars:
+            k += 1
+        i = k
 
 
 def chunk_article(article: Article, max_chars: int, overlap: int, first_id: int = 0) -> list[Chunk]:

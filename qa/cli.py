@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -29,9 +30,11 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build or refresh the index of the corpus")
     _common(b)
     b.add_argument("--full", action="store_true", help="re-embed every chunk instead of reusing unchanged ones")
-    b.add_argument("--quiet", action="store_true", help="no progress bar or messages")
-    b.add_argument("--json", action="store_true", help="print the build summary as one JSON object")
-    b.add_argument("--check", action="store_true", help="list problems with the corpus files without building")
+    b.add_argument("--quiet", action="store_true", help="no progress bar, messages or summary line")
+    b.add_argument("--json", action="store_true",
+                   help="print the build summary as one JSON object on stdout (progress stays on stderr)")
+    b.add_argument("--check", action="store_true",
+                   help="list problems with the corpus files without building; exit status 1 if there are any")
 
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question", help="the question, e.g. 淄川区政协会议应到委员多少名？")
@@ -67,22 +70,27 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from qa.corpus import load_corpus
 
     if args.check:
+        # Reads the corpus only: nothing is embedded and nothing is written to the index directory.
         report = load_corpus(settings.corpus_dir)
-        for w in report.warnings:
-            print(f"warning: {w}")
-        print(f"{len(report.articles)} articles readable, {len(report.warnings)} problems.")
-        return 0
-    _, summary = build(settings, full=args.full, quiet=args.quiet or args.json)
+        if args.json:
+            print(json.dumps({"articles": len(report.articles), "warnings": list(report.warnings)},
+                             ensure_ascii=False))
+        else:
+            for w in report.warnings:
+                print(f"warning: {w}")
+            print(f"{len(report.articles)} articles readable, {len(report.warnings)} problems.")
+        return 1 if report.warnings else 0
+    # With --json, stdout carries the one JSON object and nothing else: whatever a library prints
+    # goes to stderr with the progress bar.
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        _, summary = build(settings, full=args.full, quiet=args.quiet)
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
         return 0
     for w in summary.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if not args.quiet:
-        print(f"Indexed {summary.articles} articles into {summary.chunks} chunks in {summary.seconds:.1f} s "
-              f"({summary.added} added, {summary.changed} changed, {summary.removed} removed, "
-              f"{summary.unchanged} unchanged; {summary.chunks_embedded} chunks embedded, "
-              f"{summary.chunks_reused} reused). Model: {summary.model}. Index: {summary.index_dir}")
+        print(summary.line())
     return 0
 
 

@@ -154,10 +154,16 @@ def _jieba():
     return jieba
 
 
+# Particles that occur in nearly every sentence: they only add noise to BM25.
+PARTICLES = frozenset("的 了 是 和 与 及 在 吗 呢 啊 吧 么 之 其 或".split())
+
+
 def tokenize(text: str) -> list[str]:
-    """Search tokens for BM25: jieba search mode over the normalised key, punctuation dropped."""
+    """Search tokens for BM25: jieba search mode over the normalised key, punctuation and
+    particles dropped."""
     key = normalize_key(text)
-    return [w for w in _jieba().cut_for_search(key) if w.strip() and not all(c in PUNCT for c in w)]
+    return [w for w in _jieba().cut_for_search(key)
+            if w.strip() and w not in PARTICLES and not all(c in PUNCT for c in w)]
 
 
 def tokens_with_offsets(text: str) -> list[tuple[str, int, int]]:

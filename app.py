@@ -1,0 +1,188 @@
+"""The chat page: a thin Gradio adapter over `qa`. Questions in; answers, highlighted quotes and
+whole articles out. Retrieval and answering live in `qa`; the HTML comes from `qa.presentation`.
+
+Run `python app.py [--port N] [--host H] [--index DIR] [--corpus DIR]` or `qa serve`.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
+
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from qa.config import Settings  # noqa: E402
+from qa.errors import QAError  # noqa: E402
+from qa.examples import example_questions  # noqa: E402
+from qa.filters import allowed_ids, date_range, sources  # noqa: E402
+from qa.followup import resolve  # noqa: E402
+from qa.live import LiveAnswerer  # noqa: E402
+from qa.presentation import answer_html, article_html, article_order, article_rows, error_html, shown_question  # noqa: E402,E501
+from qa.questions import validate  # noqa: E402
+
+# One answer takes tens of milliseconds: two at a time keep the page responsive, and a burst
+# beyond the queue's size is told to retry instead of piling up.
+QUEUE_SIZE = 32
+CONCURRENCY = 2
+MEMORY = 10  # earlier questions kept for follow-ups
+# System fonts only: the default theme would fetch Google Fonts, and the page must work offline.
+FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"]
+MONO = ["Noto Sans Mono CJK SC", "ui-monospace", "Menlo", "Consolas", "monospace"]
+THEME = gr.themes.Default(font=FONTS, font_mono=MONO)
+CSS = """
+.qa-reply, .qa-article, .qa-error { line-height: 1.75; font-size: 15px; }
+.qa-short { font-size: 17px; margin-bottom: .4em; display: flex; flex-wrap: wrap; align-items: baseline; gap: .5em; }
+.qa-label { background: #2563eb; color: #fff; border-radius: 4px; padding: 0 .45em; font-size: 13px; }
+.qa-answer-text { font-size: 19px; }
+.qa-conf, .qa-ref, .qa-asked { color: #6b7280; font-size: 13px; }
+.qa-notfound { font-size: 16px; margin-bottom: .3em; }
+.qa-closest-label { color: #92400e; background: #fef3c7; border-radius: 4px; padding: .1em .5em;
+  display: inline-block; font-size: 13px; margin: .2em 0 .4em; }
+.qa-quote-block { border-left: 3px solid #93c5fd; padding: .2em 0 .2em .7em; margin: .6em 0; }
+.qa-near-block { border-left-color: #fcd34d; }
+mark.qa-quote { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
+mark.qa-near { background: #e5e7eb; color: inherit; padding: 0 .1em; }
+.qa-n { color: #6b7280; font-size: 12px; }
+details.qa-full summary { cursor: pointer; color: #2563eb; font-size: 13px; }
+.qa-article { max-height: 480px; overflow-y: auto; padding: .2em .4em; }
+.qa-article p { margin: .5em 0; text-indent: 2em; }
+.qa-article-title { font-weight: 600; font-size: 16px; }
+.qa-error { color: #b91c1c; }
+#qa-title h1 { margin-bottom: 0; }
+"""
+EXAMPLE = "淄川区政协会议应到委员多少名？"
+TABLE_HEADERS = ["标题 title", "来源 source", "日期 date"]
+
+
+class Page:
+    """The handlers behind the page; each reads the newest index through the live answerer."""
+
+    def __init__(self, live: LiveAnswerer) -> None:
+        self.live = live
+
+    def articles(self):
+        return self.live.current().index.articles
+
+    def respond(self, message: str, history: list[dict], asked: list[str], chosen_sources: list[str],
+                date_from: str, date_to: str) -> tuple[str, list[dict], list[str]]:
+        """One chat turn: the question, its reply (answer, abstention or a one-sentence error)."""
+        history = [*(history or []), {"role": "user", "content": shown_question(message)}]
+        try:
+            text = validate(message)
+            answerer = self.live.current()
+            allowed = allowed_ids(answerer.index.articles.values(), chosen_sources, date_from, date_to)
+            answer = answerer.ask(resolve(text, asked), allowed=allowed)
+            reply = answer_html(answer, answerer.index.articles, typed=text)
+            asked = [*asked, text][-MEMORY:]
+        except QAError as err:
+            reply = error_html(str(err))
+        history.append({"role": "assistant", "content": reply})
+        return "", history, asked
+
+    def ask(self, question: str, sources: list[str] | None = None, date_from: str = "", date_to: str = "",
+            previous: list[str] | None = None) -> dict[str, Any]:
+        """Answer a question about the articles; the same object as `qa ask --json`.
+
+        sources: only articles from these outlets; date_from / date_to: YYYY-MM-DD limits;
+        previous: earlier questions of the conversation, for follow-ups such as 那实到多少人？
+        """
+        try:
+            text = validate(question)
+            answerer = self.live.current()
+            allowed = allowed_ids(answerer.index.articles.values(), sources, date_from, date_to)
+            return answerer.ask(resolve(text, previous or []), allowed=allowed).to_dict()
+        except QAError as err:
+            raise gr.Error(str(err)) from None
+
+    def table(self, chosen_sources: list[str], date_from: str, date_to: str):
+        """The article list under the current filters, and the ids of its rows in order."""
+        articles = list(self.articles().values())
+        try:
+            ids = allowed_ids(articles, chosen_sources, date_from, date_to)
+        except QAError as err:
+            return [], [], error_html(str(err))
+        shown = [a for a in articles if ids is None or a.id in ids]
+        return article_rows(shown), article_order(shown), ""
+
+    def open_article(self, order: list[str], evt: gr.SelectData) -> str:
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        article = self.articles().get(order[row]) if 0 <= row < len(order) else None
+        return article_html(article) if article else error_html("That article is no longer in the index.")
+
+
+def build_demo(live: LiveAnswerer) -> gr.Blocks:
+    """The page over ``live``; call ``.queue(...)`` and launch it with `launch`."""
+    page = Page(live)
+    articles = list(page.articles().values())
+    span = date_range(articles)
+    examples = example_questions(page.articles().keys())
+    with gr.Blocks(title="qa · 新闻问答") as demo:
+        gr.HTML("<h1>新闻问答 · qa</h1><p>回答都逐字引用原文，并注明文章、来源和日期；文章里没有的，就说没有找到。"
+                "可以追问，例如先问“淄川区政协会议应到委员多少名？”，再问“那实到多少人？”。</p>", elem_id="qa-title")
+        asked = gr.State([])
+        order = gr.State(article_order(articles))
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=340):
+                chat = gr.Chatbot(label="对话 conversation", height=560, feedback_options=None, elem_id="qa-chat",
+                                  placeholder="在下面输入问题，或点一个示例问题。")
+                with gr.Row():
+                    question = gr.Textbox(show_label=False, placeholder=f"输入问题，例如：{EXAMPLE}",
+                                          scale=5, min_width=200, lines=1, max_lines=4, elem_id="qa-question")
+                    ask = gr.Button("提问 Ask", variant="primary", scale=1, min_width=90, elem_id="qa-ask")
+                clear = gr.Button("清空对话 Clear conversation", size="sm", elem_id="qa-clear")
+                if examples:
+                    gr.Examples(examples, inputs=question, label="示例问题 examples")
+            with gr.Column(scale=2, min_width=300):
+                with gr.Accordion("筛选 filters", open=True):
+                    chosen = gr.CheckboxGroup(sources(articles), label="来源 source（不选即全部 / none = all）")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="起始日期 from", placeholder=span[0] if span else "YYYY-MM-DD",
+                                               min_width=120)
+                        date_to = gr.Textbox(label="截止日期 to", placeholder=span[1] if span else "YYYY-MM-DD",
+                                             min_width=120)
+                with gr.Accordion(f"文章 articles（{len(articles)} 篇，点一行看全文）", open=True):
+                    table = gr.Dataframe(article_rows(articles), headers=TABLE_HEADERS, interactive=False,
+                                         wrap=True, max_height=320, elem_id="qa-articles")
+                    article = gr.HTML(elem_id="qa-article-view")
+
+        turn = {"fn": page.respond, "inputs": [question, chat, asked, chosen, date_from, date_to],
+                "outputs": [question, chat, asked], "api_visibility": "private"}
+        question.submit(**turn)
+        ask.click(**turn)
+        clear.click(lambda: ([], [], "", ""), outputs=[chat, asked, question, article], api_visibility="private",
+                    queue=False)
+        for box in (chosen, date_from, date_to):
+            box.change(page.table, [chosen, date_from, date_to], [table, order, article], api_visibility="private")
+        table.select(page.open_article, [order], article, api_visibility="private")
+        gr.api(page.ask, api_name="ask")
+    return demo
+
+
+def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None, block: bool = True):
+    """Queue and start the page: local by default, never shared, no analytics, no CDN fonts."""
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    return demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
+                       theme=THEME, css=CSS, show_error=False, ssr_mode=False, pwa=False, mcp_server=False,
+                       enable_monitoring=False, footer_links=["api"], quiet=not block)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
+    """Open the page on the index of ``settings``, building it first (with progress) when needed."""
+    live = LiveAnswerer(settings)
+    print(f"qa: the page is at http://{host}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
+    launch(build_demo(live), host=host, port=port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa.cli import main as cli_main
+
+    return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
