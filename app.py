@@ -43,9 +43,11 @@ CSS = """
 .qa-closest-label { color: #92400e; background: #fef3c7; border-radius: 4px; padding: .1em .5em;
   display: inline-block; font-size: 13px; margin: .2em 0 .4em; }
 .qa-quote-block { border-left: 3px solid #93c5fd; padding: .2em 0 .2em .7em; margin: .6em 0; }
-.qa-near-block { border-left-color: #fcd34d; }
+.qa-near-block { border-left: 3px dashed #d1d5db; }
 mark.qa-quote { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
 mark.qa-near { background: #e5e7eb; color: inherit; padding: 0 .1em; }
+strong.qa-hit { background: #f59e0b; color: #111827; border-radius: 2px; padding: 0 .1em; }
+.qa-nowrap { white-space: nowrap; }
 .qa-n { color: #6b7280; font-size: 12px; }
 details.qa-full summary { cursor: pointer; color: #2563eb; font-size: 13px; }
 .qa-article { max-height: 480px; overflow-y: auto; padding: .2em .4em; }
@@ -132,8 +134,8 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
                 with gr.Row():
                     question = gr.Textbox(show_label=False, placeholder=f"输入问题，例如：{EXAMPLE}",
                                           scale=5, min_width=200, lines=1, max_lines=4, elem_id="qa-question")
-                    ask = gr.Button("提问 Ask", variant="primary", scale=1, min_width=90, elem_id="qa-ask")
-                clear = gr.Button("清空对话 Clear conversation", size="sm", elem_id="qa-clear")
+                    ask = gr.Button("提问", variant="primary", scale=0, min_width=72, elem_id="qa-ask")
+                clear = gr.Button("清空对话", size="sm", elem_id="qa-clear")
                 if examples:
                     gr.Examples(examples, inputs=question, label="示例问题 examples")
             with gr.Column(scale=2, min_width=300):
@@ -146,7 +148,8 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
                                              min_width=120)
                 with gr.Accordion(f"文章 articles（{len(articles)} 篇，点一行看全文）", open=True):
                     table = gr.Dataframe(article_rows(articles), headers=TABLE_HEADERS, interactive=False,
-                                         wrap=True, max_height=320, elem_id="qa-articles")
+                                         wrap=True, max_height=360, column_widths=["58%", "17%", "25%"],
+                                         elem_id="qa-articles")
                     article = gr.HTML(elem_id="qa-article-view")
 
         turn = {"fn": page.respond, "inputs": [question, chat, asked, chosen, date_from, date_to],

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.index import Index
 from qa.questions import Question, analyse
-from qa.records import Answer, Article, Quote
+from qa.records import Answer, Article, Hit, Quote
 from qa.retrieval import Retriever
 from qa.spans import TYPED, candidates
 from qa.text import normalize_key, sentence_spans
@@ -29,6 +29,15 @@ ENTITY_PENALTY = {"ordinal": 0.6, "name": 0.7, "place": 0.8}
 _CAUSE_BEFORE = ("随着", "由于", "因为", "鉴于")
 _CAUSE_OPENERS = ("对此", "因此", "为此", "所以")
 _PURPOSE_AFTER = ("为了", "以便", "从而", "确保")
+
+
+@dataclass(frozen=True)
+class Traced:
+    """An answer with the ranked hits it was drawn from (evaluation ranks the gold article in them)."""
+
+    answer: Answer
+    hits: tuple[Hit, ...]  # best first, possibly deeper than the answerer read
+    read: int  # how many of ``hits`` the answer was drawn from
 
 
 @dataclass(frozen=True)
@@ -65,9 +74,19 @@ class Answerer:
 
     def ask(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None) -> Answer:
         """Answer ``question``; ``allowed`` limits retrieval to those article ids (filters)."""
+        return self.ask_traced(question, top_k, allowed).answer
+
+    def ask_traced(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None,
+                   depth: int = 0) -> Traced:
+        """Answer ``question`` and return the ranked hits too: ``depth`` hits when that is more than
+        the answerer reads, from the same single search (the answer only uses the first ones)."""
         q = analyse(question)
         top_k = top_k or self.top_k
-        hits = self.retriever.search(q.text, max(top_k, self.candidate_chunks), allowed)
+        read = max(top_k, self.candidate_chunks)
+        hits = self.retriever.search(q.text, max(read, depth), allowed)
+        return Traced(self._answer(q, hits[:read], top_k), tuple(hits), read)
+
+    def _answer(self, q: Question, hits: list[Hit], top_k: int) -> Answer:
         scored = self._sentences(q, hits)
         if not scored:
             return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind, self.retriever.name)
@@ -80,7 +99,7 @@ class Answerer:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def _sentences(self, q: Question, hits) -> list[Scored]:
+    def _sentences(self, q: Question, hits: list[Hit]) -> list[Scored]:
         weights = {w: self.idf(w) for w in q.keywords}
         total = sum(weights.values()) or 1.0
         seen: set[tuple[str, int]] = set()
@@ -120,7 +139,8 @@ class Answerer:
         if not spans:
             return None
         # Every occurrence of every question word, weighted by how rare the word is.
-        anchors = [(m.start(), m.end(), self.idf(w)) for w in q.keywords
+        # Single characters ("名", "到") are too common to place a span by.
+        anchors = [(m.start(), m.end(), self.idf(w)) for w in q.keywords if len(w) > 1
                    for m in re.finditer(re.escape(w), key)]
         if anchors:
             # The span nearest the question's rarer words wins ("实到231名" over "应到委员248名" when
@@ -132,7 +152,17 @@ class Answerer:
                     total += weight / (1 + max(gap, 0))
                 return total
 
-            spans = sorted(spans, key=pull, reverse=True)
+            def clause(span: tuple[int, int]) -> float:
+                """Share of the character pairs between the clause start (or the previous
+                candidate) and the span that the question repeats: "实到|231名" fits 实到委员多少名,
+                "本次会议应到委员|248名" fits 应到委员多少名 better than "实到" does."""
+                begin = max(key.rfind(c, 0, span[0]) for c in "，,；;。、：:") + 1
+                begin = max([begin] + [e for _, e in spans if e <= span[0]])
+                text = key[begin:span[0]]
+                pairs = [text[i:i + 2] for i in range(len(text) - 1)]
+                return round(sum(p in q.key for p in pairs) / len(pairs), 2) if pairs else 0.0
+
+            spans = sorted(spans, key=lambda sp: (clause(sp), pull(sp)), reverse=True)
         s, e = spans[0]
         return cand.start + s, cand.start + e
 

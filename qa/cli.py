@@ -22,6 +22,15 @@ def _common(p: argparse.ArgumentParser, corpus: bool = True) -> None:
                    help="sentence-transformers model id or directory (default: the bundled multilingual-e5-small)")
 
 
+def _retriever_list(value: str) -> list[str]:
+    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in RETRIEVERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown retriever {', '.join(unknown) or value!r}; "
+                                         f"choose from {', '.join(RETRIEVERS)}")
+    return names
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Ask questions of a collection of Chinese news articles; "
                                 "every answer quotes its source.")
@@ -43,12 +52,21 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
     a.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
 
-    e = sub.add_parser("eval", help="evaluate against a question file and write report.json")
-    e.add_argument("--questions", required=True, metavar="FILE.jsonl", help="JSON Lines question file")
+    e = sub.add_parser("eval", help="evaluate against a question set; write report.json, report.md and plots")
+    source = e.add_mutually_exclusive_group(required=True)
+    source.add_argument("--questions", metavar="FILE.jsonl", help="JSON Lines question file over --corpus")
+    source.add_argument("--squad", metavar="FILE.json",
+                        help="SQuAD-format benchmark (e.g. CMRC 2018 dev): every paragraph becomes an article")
     _common(e)
-    e.add_argument("--out", metavar="DIR", default="reports", help="where report.json goes (default: reports/)")
+    e.add_argument("--out", metavar="DIR", default="reports", help="where the report goes (default: reports/)")
     e.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
     e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
+    e.add_argument("--compare", metavar="LIST", type=_retriever_list,
+                   help="comma-separated retrievers to run side by side, e.g. hybrid,dense,bm25")
+    e.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    e.add_argument("--cache", metavar="DIR", help="where --squad indexes are cached (default: ~/.cache/qa)")
+    e.add_argument("--worst", type=int, default=10, metavar="N",
+                   help="failed questions listed per kind in report.md (default 10)")
 
     s = sub.add_parser("serve", help="open the chat page")
     _common(s)
@@ -123,21 +141,49 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.evaluation import evaluate, load_questions, write_report
-    from qa.pipeline import open_answerer
+    import time
 
-    items, warnings = load_questions(Path(args.questions))
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    answerer = open_answerer(settings)
-    texts = {aid: a.text for aid, a in answerer.index.articles.items()}
-    report = evaluate(answerer, items, texts)
-    report["metrics"]["retriever"] = answerer.retriever.name
-    report["warnings"] = warnings
-    path = write_report(report, Path(args.out))
-    for key, value in report["metrics"].items():
-        print(f"{key:28} {value}")
-    print(f"Report: {path}")
+    from qa.evaluation import compare, load_questions, write_outputs
+    from qa.pipeline import answerer_for
+    from qa.reports import metrics_table
+
+    run: dict = {"date": time.strftime("%Y-%m-%d"), "cpu_cores": os.cpu_count()}
+    if args.squad:
+        from qa.squad import cached_index, load_squad
+
+        squad = load_squad(Path(args.squad), args.limit)
+        cache = Path(args.cache).expanduser() if args.cache else None
+        cached = cached_index(Path(args.squad), squad, settings, root=cache)
+        index, settings, items, warnings = cached.index, cached.settings, list(squad.items), []
+        build_seconds: float | None = cached.build_seconds
+        run.update(dataset=Path(args.squad).name, index_reused=cached.reused)
+    else:
+        from qa.build import ensure_index
+        from qa.index import live_dir
+
+        items, warnings = load_questions(Path(args.questions))
+        items = items[: args.limit] if args.limit is not None else items
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        before = live_dir(settings.index_dir)
+        started = time.perf_counter()
+        index = ensure_index(settings)
+        reused = before is not None and live_dir(settings.index_dir) == before
+        # Only a build this run timed is reported; an index that was already current took none.
+        build_seconds = None if reused else round(time.perf_counter() - started, 2)
+        run.update(dataset=Path(args.questions).name, index_reused=reused)
+    names = args.compare or [settings.retriever]
+    run.update(n_articles=len(index.articles), n_chunks=len(index.chunks), model=index.meta.get("embedder"),
+               top_k=settings.top_k, retrievers=", ".join(names))
+    answerers = [answerer_for(index, settings, name) for name in names]
+    texts = {aid: a.text for aid, a in index.articles.items()}
+    report = compare(answerers, items, texts)
+    for metrics in report.get("compare", {"": report["metrics"]}).values():
+        metrics["index_build_seconds"] = build_seconds
+    report.update(run=run, warnings=warnings)
+    paths = write_outputs(report, Path(args.out), worst=args.worst)
+    print(metrics_table(report.get("compare") or {report["metrics"]["retriever"]: report["metrics"]}))
+    print("Report: " + ", ".join(str(p) for p in paths))
     return 0
 
 

@@ -22,6 +22,9 @@ from qa.text import join_hard_breaks
 SUFFIXES = {".txt", ".md", ".json", ".jsonl"}
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a news archive file is kilobytes; 20 MB is a mistake
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_FRONT_OPEN = re.compile(r"\A---[ \t]*\n")
+# C0 control characters other than whitespace: text never holds them, binary data does.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _FULL_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 _MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
@@ -95,6 +98,9 @@ def _article(aid: str, meta: dict, body: str, path: str) -> Article:
 
 def _text_file(file: Path, raw: str, aid: str, path: str) -> list[Article]:
     meta: dict = {}
+    if _FRONT_OPEN.match(raw) and not _FRONT.match(raw):
+        # Read on, the whole header would become the article's title and text.
+        raise CorpusError("broken front matter (the opening --- line has no closing --- line)")
     if m := _FRONT.match(raw):
         try:
             meta = yaml.safe_load(m.group(1)) or {}
@@ -108,7 +114,7 @@ def _text_file(file: Path, raw: str, aid: str, path: str) -> list[Article]:
     return [_article(aid, meta, raw, path)]
 
 
-def _json_records(file: Path, raw: str) -> tuple[list[dict], list[str]]:
+def _json_records(file: Path, raw: str, label: str) -> tuple[list[dict], list[str]]:
     warnings: list[str] = []
     if file.suffix == ".jsonl":
         records = []
@@ -118,7 +124,7 @@ def _json_records(file: Path, raw: str) -> tuple[list[dict], list[str]]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as err:
-                warnings.append(f"{file.name}: line {n} is not valid JSON ({err.msg}); skipped")
+                warnings.append(f"{label}: line {n} is not valid JSON ({err.msg}); skipped")
         return records, warnings
     try:
         data = json.loads(raw)
@@ -127,12 +133,12 @@ def _json_records(file: Path, raw: str) -> tuple[list[dict], list[str]]:
     return (data if isinstance(data, list) else [data]), warnings
 
 
-def _json_file(file: Path, raw: str, stem: str, path: str) -> tuple[list[Article], list[str]]:
-    records, warnings = _json_records(file, raw)
+def _json_file(file: Path, raw: str, stem: str, path: str, label: str) -> tuple[list[Article], list[str]]:
+    records, warnings = _json_records(file, raw, label)
     articles = []
     for n, rec in enumerate(records, 1):
         if not isinstance(rec, dict) or not str(rec.get("text") or "").strip():
-            warnings.append(f"{file.name}: record {n} has no \"text\"; skipped")
+            warnings.append(f"{label}: record {n} has no \"text\"; skipped")
             continue
         aid = str(rec.get("id") or f"{stem}-{n}")
         articles.append(_article(aid, rec, str(rec["text"]), path))
@@ -143,25 +149,32 @@ def _json_file(file: Path, raw: str, stem: str, path: str) -> tuple[list[Article
 
 def read_file(file: Path, root: Path) -> tuple[list[Article], list[str]]:
     """The articles of one file and the warnings about it; raises CorpusError for the whole file."""
-    size = file.stat().st_size
-    if size == 0:
-        raise CorpusError("empty file")
-    if size > MAX_FILE_BYTES:
-        raise CorpusError(f"{size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
-    data = file.read_bytes()
+    try:
+        # The size is checked before reading: a huge file is a mistake, not worth the memory.
+        size = file.stat().st_size
+        if size == 0:
+            raise CorpusError("empty file")
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(f"{size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
+        data = file.read_bytes()
+    except OSError as err:
+        raise CorpusError(f"cannot be read ({err.strerror or type(err).__name__})") from err
     if b"\x00" in data[:8192]:
         raise CorpusError("binary file, not text")
     try:
         raw = decode(data).replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as err:
         raise CorpusError("cannot be decoded as UTF-8 or GB18030") from err
+    if len(_CONTROL.findall(raw[:8192])) > 8:
+        # Binary data without NUL bytes can still decode as GB18030; control characters give it away.
+        raise CorpusError("binary file, not text")
     if not raw.strip():
         raise CorpusError("no text in it")
     rel = file.relative_to(root)
     stem = rel.with_suffix("").as_posix().replace("/", "__")
     path = (Path(root.name) / rel).as_posix()
     if file.suffix in (".json", ".jsonl"):
-        return _json_file(file, raw, stem, path)
+        return _json_file(file, raw, stem, path, rel.as_posix())
     return _text_file(file, raw, stem, path), []
 
 
@@ -179,23 +192,24 @@ def load_corpus(root: Path) -> CorpusReport:
     articles: list[Article] = []
     warnings: list[str] = []
     seen_ids: set[str] = set()
-    seen_text: dict[str, str] = {}
+    seen_text: dict[str, Article] = {}
     for file in corpus_files(root):
+        label = file.relative_to(root).as_posix()
         try:
             found, notes = read_file(file, root)
         except CorpusError as err:
-            warnings.append(f"{file.relative_to(root)}: {err}; skipped")
+            warnings.append(f"{label}: {err}; skipped")
             continue
         warnings.extend(notes)
         for art in found:
             digest = hashlib.sha256(art.text.encode()).hexdigest()
             if art.id in seen_ids:
-                warnings.append(f"{file.relative_to(root)}: article id {art.id!r} is used twice; skipped")
-            elif digest in seen_text:
-                warnings.append(f"{file.relative_to(root)}: duplicate of article {seen_text[digest]!r}; skipped")
+                warnings.append(f"{label}: article id {art.id!r} is used twice; skipped")
+            elif (first := seen_text.get(digest)) is not None:
+                warnings.append(f"{label}: same text as article {first.id!r} ({first.path}), a duplicate; skipped")
             else:
                 seen_ids.add(art.id)
-                seen_text[digest] = art.id
+                seen_text[digest] = art
                 articles.append(art)
     if not articles:
         raise CorpusError(f"No readable article in {root}; add .txt, .md, .json or .jsonl files there.")

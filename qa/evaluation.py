@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering import Answerer
 from qa.errors import QAError
-from qa.metrics import summarise
+from qa.metrics import cmrc_em, cmrc_f1, recall_curve, summarise
+from qa.records import Hit
+
+# Chunks ranked per question: deep enough for recall@10 at the article level (an article has
+# several chunks) and for the recall@k curve up to k=20.
+DEPTH = 50
 
 
 @dataclass(frozen=True)
@@ -51,26 +57,86 @@ def load_questions(path: Path) -> tuple[list[Item], list[str]]:
     return items, warnings
 
 
-def run_item(answerer: Answerer, item: Item) -> dict:
-    """The `qa ask` object for one item, plus id, expected, correct and latency_ms."""
+def ranked_articles(hits: tuple[Hit, ...] | list[Hit]) -> list[str]:
+    """Distinct article ids in the order their best chunk was retrieved."""
+    return list(dict.fromkeys(h.chunk.article_id for h in hits))
+
+
+def search_depth(answerer: Answerer) -> int:
+    """How many chunks to rank per question: the hybrid retriever's own candidate depth, so the
+    answer is drawn from exactly what `qa ask` would retrieve."""
+    return max(DEPTH, int(getattr(answerer.retriever, "depth", 0)))
+
+
+def run_item(answerer: Answerer, item: Item, depth: int | None = None) -> dict:
+    """The `qa ask` object for one item, plus id, expected, correct, em, f1, gold_rank (rank of the
+    gold article among the retrieved ones, None when not retrieved) and latency_ms."""
+    depth = search_depth(answerer) if depth is None else depth
     started = time.perf_counter()
+    ranked: list[str] = []
+    read: list[str] = []
     try:
-        result = answerer.ask(item.question).to_dict()
+        traced = answerer.ask_traced(item.question, depth=depth)
+        result = traced.answer.to_dict()
+        ranked = ranked_articles(traced.hits)
+        read = ranked_articles(traced.hits[:traced.read])
     except QAError as err:  # a question the answerer refuses counts as an abstention
         result = {"question": item.question, "answer": str(err), "abstained": True, "confidence": 0.0,
                   "quotes": [], "closest": [], "error": str(err)}
     latency = (time.perf_counter() - started) * 1000
     first = result["quotes"][0]["text"] if result["quotes"] else ""
-    correct = bool(item.answers) and not result["abstained"] and any(
-        g in result["answer"] or g in first for g in item.answers)
+    answered = not result["abstained"]
+    correct = bool(item.answers) and answered and any(g in result["answer"] or g in first for g in item.answers)
+    prediction = result["answer"] if answered else ""  # an abstention scores 0
+    gold_rank = ranked.index(item.article_id) + 1 if item.article_id in ranked else None
     return {**result, "id": item.id, "expected": list(item.answers), "gold_article_id": item.article_id,
-            "correct": correct, "latency_ms": round(latency, 2)}
+            "correct": correct,
+            "em": cmrc_em(prediction, item.answers) if item.answers else None,
+            "f1": round(cmrc_f1(prediction, item.answers), 4) if item.answers else None,
+            "gold_rank": gold_rank,
+            # Whether the gold article was among the chunks the answer was drawn from.
+            "gold_read": item.article_id in read if item.article_id else None,
+            "latency_ms": round(latency, 2)}
 
 
-def evaluate(answerer: Answerer, items: list[Item], article_text: dict[str, str]) -> dict:
-    """Run every item; return {"metrics": ..., "questions": [...]}."""
-    rows = [run_item(answerer, item) for item in items]
-    return {"metrics": summarise(rows, article_text), "questions": rows}
+def evaluate(answerer: Answerer, items: list[Item], article_text: dict[str, str], *,
+             progress: bool = True, label: str | None = None) -> dict:
+    """Run every item; return {"metrics": ..., "questions": [...], "recall_curve": [...]}.
+
+    The progress bar goes to stderr and hides itself when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    depth = search_depth(answerer)
+    rows = [run_item(answerer, item, depth)
+            for item in tqdm(items, desc=label or answerer.retriever.name, unit="q", file=sys.stderr,
+                             disable=None if progress else True, dynamic_ncols=True)]
+    metrics = summarise(rows, article_text)
+    metrics["retriever"] = answerer.retriever.name
+    return {"metrics": metrics, "questions": rows, "recall_curve": recall_curve(rows)}
+
+
+def compare(answerers: list[Answerer], items: list[Item], article_text: dict[str, str], *,
+            progress: bool = True) -> dict:
+    """The same items through several answerers (one per retriever) over one index.
+
+    The first answerer's run is the report's "metrics" and "questions" (the shape of a single
+    run); with more than one, "compare" holds every run's metrics side by side and
+    "compare_questions" the other runs' rows."""
+    runs = {a.retriever.name: evaluate(a, items, article_text, progress=progress) for a in answerers}
+    first = next(iter(runs.values()))
+    report = {"metrics": first["metrics"], "questions": first["questions"],
+              "recall_curve": {name: run["recall_curve"] for name, run in runs.items()}}
+    if len(runs) > 1:
+        report["compare"] = {name: run["metrics"] for name, run in runs.items()}
+        report["compare_questions"] = {name: run["questions"] for name, run in list(runs.items())[1:]}
+    return report
+
+
+def all_runs(report: dict) -> dict[str, list[dict]]:
+    """Rows of every retriever in a report, by retriever name."""
+    runs = {report["metrics"].get("retriever", "run"): report["questions"]}
+    runs.update(report.get("compare_questions", {}))
+    return runs
 
 
 def write_report(report: dict, out_dir: Path) -> Path:
@@ -79,3 +145,21 @@ def write_report(report: dict, out_dir: Path) -> Path:
     path = out_dir / "report.json"
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
+
+
+def write_outputs(report: dict, out_dir: Path, worst: int = 10) -> list[Path]:
+    """report.json, report.md and the PNG plots in ``out_dir``; the paths written."""
+    from qa.plots import LATENCY_PNG, RECALL_PNG, latency_plot, recall_plot
+    from qa.reports import render
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = all_runs(report)
+    plots = [recall_plot(report.get("recall_curve", {}), out_dir / RECALL_PNG),
+             latency_plot({name: [r["latency_ms"] for r in rows] for name, rows in runs.items()},
+                          out_dir / LATENCY_PNG)]
+    plots = [p for p in plots if p is not None]
+    report["plots"] = [p.name for p in plots]
+    md = out_dir / "report.md"
+    md.write_text(render(report, worst), encoding="utf-8")
+    return [write_report(report, out_dir), md, *plots]

@@ -8,27 +8,40 @@ is one line without blank lines, so a Markdown renderer passes it through as a s
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from qa.records import Answer, Article, Quote
 from qa.text import sentence_spans
 
 NOT_FOUND = "在现有文章中没有找到答案 / not found in the articles"
-CLOSEST_LABEL = "最接近的段落（不是答案）/ Closest passages, not answers"
+CLOSEST_LABEL = "最接近的段落（不是答案）/ closest passages, not answers"
 # Context around a quote: whole sentences of the same paragraph, at most this many on each side.
 CONTEXT_SENTENCES = 1
 CONTEXT_CHARS = 160
-_BLANK_LINE = re.compile(r"\n\s*\n")
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What one numbered block shows: a window of an article with the quotes in it marked.
+    Quotes of one article whose windows touch share a passage, so no sentence is shown twice."""
+
+    article: Article
+    window: Span
+    marks: tuple[Span, ...]  # quote offsets into article.text, sorted, not overlapping
 
 
 def reference(title: str, source: str | None, date: str | None) -> str:
-    """"title · source · date", leaving out what the article does not say."""
-    return " · ".join(x for x in (f"《{title}》", source, date) if x)
+    """《title》 · source · date, leaving out what the article does not say; each part kept whole
+    on one line (a date broken as "2021-02-" / "07" reads badly on a phone)."""
+    parts = [f"《{title}》" if title else "", source or "", date or ""]
+    return " · ".join(f'<span class="qa-nowrap">{html.escape(p)}</span>' for p in parts if p)
 
 
 def context_span(text: str, start: int, end: int, sentences: int = CONTEXT_SENTENCES,
-                 max_chars: int = CONTEXT_CHARS) -> tuple[int, int]:
+                 max_chars: int = CONTEXT_CHARS) -> Span:
     """(start, end) of the passage shown around ``text[start:end]``: up to ``sentences`` whole
     sentences on each side, within the quote's paragraph and ``max_chars`` characters."""
     para_start = text.rfind("\n", 0, start) + 1
@@ -42,63 +55,108 @@ def context_span(text: str, start: int, end: int, sentences: int = CONTEXT_SENTE
     return min(lo, start), max(hi, end)
 
 
+def passages(quotes: Sequence[Quote], articles: Mapping[str, Article]) -> list[Passage]:
+    """Quotes grouped into passages, in the order of their first quote. A quote whose article is
+    gone or changed (the index was rebuilt under the answer) is left out rather than mis-sliced."""
+    out: list[Passage] = []
+    for q in quotes:
+        article = articles.get(q.article_id)
+        if article is None or article.text[q.start:q.end] != q.text:
+            continue
+        lo, hi = context_span(article.text, q.start, q.end)
+        for i, p in enumerate(out):
+            if p.article.id == article.id and lo <= p.window[1] and p.window[0] <= hi:
+                marks = _union([*p.marks, (q.start, q.end)])
+                out[i] = Passage(article, (min(lo, p.window[0]), max(hi, p.window[1])), marks)
+                break
+        else:
+            out.append(Passage(article, (lo, hi), ((q.start, q.end),)))
+    return out
+
+
+def _union(spans: Iterable[Span]) -> tuple[Span, ...]:
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return tuple((s, e) for s, e in merged)
+
+
 def _text_html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def highlight(text: str, start: int, end: int, window: tuple[int, int] | None = None,
-              css_class: str = "qa-quote") -> str:
-    """``text[window]`` escaped, with ``text[start:end]`` wrapped in a <mark>; "…" marks a cut."""
+def _marked(text: str, lo: int, hi: int, marks: Sequence[Span], css_class: str, emphasis: Span | None) -> str:
+    """``text[lo:hi]`` escaped, each mark inside it wrapped in <mark>, the short answer inside a
+    mark in <strong>. Marks are clipped to the range, so a paragraph shows its part of a quote."""
+    out, pos = [], lo
+    for s, e in marks:
+        s, e = max(s, lo), min(e, hi)
+        if s >= e:
+            continue
+        out.append(_text_html(text[pos:s]))
+        inner = _text_html(text[s:e])
+        if emphasis and s <= emphasis[0] and emphasis[1] <= e:
+            inner = (f"{_text_html(text[s:emphasis[0]])}<strong class=\"qa-hit\">"
+                     f"{_text_html(text[emphasis[0]:emphasis[1]])}</strong>{_text_html(text[emphasis[1]:e])}")
+        out.append(f'<mark class="{css_class}" data-start="{s}" data-end="{e}">{inner}</mark>')
+        pos = e
+    out.append(_text_html(text[pos:hi]))
+    return "".join(out)
+
+
+def highlight(text: str, marks: Sequence[Span], window: Span | None = None, css_class: str = "qa-quote",
+              emphasis: Span | None = None) -> str:
+    """``text[window]`` with the marks highlighted; "…" where the window cuts a paragraph."""
     lo, hi = window or (0, len(text))
     head = "…" if lo > 0 and text[lo - 1] != "\n" else ""
     tail = "…" if hi < len(text) and text[hi] != "\n" else ""
-    return (f"{head}{_text_html(text[lo:start])}"
-            f'<mark class="{css_class}" data-start="{start}" data-end="{end}">{_text_html(text[start:end])}</mark>'
-            f"{_text_html(text[end:hi])}{tail}")
+    return f"{head}{_marked(text, lo, hi, marks, css_class, emphasis)}{tail}"
 
 
-def paragraphs(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each paragraph (text between blank lines), offsets into ``text``."""
+def paragraphs(text: str) -> list[Span]:
+    """(start, end) of each paragraph, offsets into ``text``. Hard wraps were repaired when the
+    corpus was read, so every line that is left is a paragraph (or a byline)."""
     spans, pos = [], 0
-    for m in _BLANK_LINE.finditer(text + "\n\n"):
-        if text[pos:m.start()].strip():
-            spans.append((pos, m.start()))
-        pos = m.end()
+    for line in text.split("\n"):
+        if line.strip():
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
     return spans
 
 
-def article_html(article: Article, start: int | None = None, end: int | None = None) -> str:
-    """The whole article, paragraph by paragraph, with ``text[start:end]`` highlighted in place
-    (in each paragraph it touches, so the markup stays well nested)."""
-    text = article.text
-    body = []
-    for p0, p1 in paragraphs(text):
-        if start is not None and end is not None and start < p1 and p0 < end:
-            s, e = max(start, p0), min(end, p1)
-            body.append(f"<p>{_text_html(text[p0:s])}<mark class=\"qa-quote\" data-start=\"{s}\" "
-                        f'data-end="{e}">{_text_html(text[s:e])}</mark>{_text_html(text[e:p1])}</p>')
-        else:
-            body.append(f"<p>{_text_html(text[p0:p1])}</p>")
-    meta = " · ".join(x for x in (article.source, article.date) if x)
+def article_html(article: Article, marks: Sequence[Span] = (), css_class: str = "qa-quote",
+                 emphasis: Span | None = None) -> str:
+    """The whole article, paragraph by paragraph, with the marks highlighted in place."""
+    body = "".join(f"<p>{_marked(article.text, s, e, marks, css_class, emphasis)}</p>"
+                   for s, e in paragraphs(article.text))
     return (f'<div class="qa-article"><div class="qa-article-title">{html.escape(article.title)}</div>'
-            f'<div class="qa-ref">{html.escape(meta)}</div>{"".join(body)}</div>')
+            f'<div class="qa-ref">{reference("", article.source, article.date)}</div>{body}</div>')
 
 
-def quote_html(n: int, quote: Quote, article: Article | None, css_class: str = "qa-quote") -> str:
-    """One quote: its passage with the quote highlighted, the reference, and the whole article
-    behind a disclosure (plain HTML, so it works without scripts and survives sanitising)."""
-    if article is None or article.text[quote.start:quote.end] != quote.text:
-        # Only when the index changed under the answer: show the quote alone, never a wrong slice.
-        passage = f'<mark class="{css_class}">{_text_html(quote.text)}</mark>'
-        full = ""
-    else:
-        passage = highlight(article.text, quote.start, quote.end,
-                            context_span(article.text, quote.start, quote.end), css_class)
-        full = (f'<details class="qa-full"><summary>查看全文 / whole article</summary>'
-                f"{article_html(article, quote.start, quote.end)}</details>")
-    ref = html.escape(reference(quote.title, quote.source, quote.date))
-    return (f'<div class="qa-quote-block"><div class="qa-passage"><span class="qa-n">[{n}]</span> {passage}</div>'
-            f'<div class="qa-ref">{ref}</div>{full}</div>')
+def answer_span(answer: Answer) -> Span | None:
+    """Where the short answer stands inside the first quote, when it is shorter than the quote and
+    occurs there exactly once (the answerer takes it from that sentence; twice would be a guess)."""
+    if answer.abstained or not answer.quotes or not answer.answer:
+        return None
+    q = answer.quotes[0]
+    if answer.answer == q.text or q.text.count(answer.answer) != 1:
+        return None
+    at = q.start + q.text.index(answer.answer)
+    return at, at + len(answer.answer)
+
+
+def passage_html(n: int, passage: Passage, css_class: str = "qa-quote", emphasis: Span | None = None) -> str:
+    """One numbered passage, its reference, and the whole article behind a disclosure (plain HTML:
+    it works without scripts and survives the page's sanitiser)."""
+    a = passage.article
+    text = highlight(a.text, passage.marks, passage.window, css_class, emphasis)
+    full = (f'<details class="qa-full"><summary>查看全文 / whole article</summary>'
+            f"{article_html(a, passage.marks, css_class, emphasis)}</details>")
+    return (f'<div class="qa-quote-block {css_class}-block"><div class="qa-passage"><span class="qa-n">[{n}]</span> '
+            f'{text}</div><div class="qa-ref">{reference(a.title, a.source, a.date)}</div>{full}</div>')
 
 
 def answer_html(answer: Answer, articles: Mapping[str, Article], typed: str | None = None) -> str:
@@ -118,7 +176,8 @@ def answer_html(answer: Answer, articles: Mapping[str, Article], typed: str | No
         parts.append(f'<div class="qa-short"><span class="qa-label">答案</span>'
                      f'<strong class="qa-answer-text">{html.escape(answer.answer)}</strong>{confidence}</div>')
         quotes, css = answer.quotes, "qa-quote"
-    parts.extend(quote_html(n, q, articles.get(q.article_id), css) for n, q in enumerate(quotes, 1))
+    emphasis = answer_span(answer)
+    parts.extend(passage_html(n, p, css, emphasis) for n, p in enumerate(passages(quotes, articles), 1))
     parts.append("</div>")
     return "".join(parts)
 
@@ -128,7 +187,7 @@ def error_html(message: str) -> str:
     return f'<div class="qa-error">{html.escape(message)}</div>'
 
 
-def shown_question(text: str, limit: int = 200) -> str:
+def shown_question(text: str | None, limit: int = 200) -> str:
     """The question as the chat echoes it, escaped: a pasted page is cut, not repeated in full."""
     text = (text or "").strip()
     if not text:
@@ -138,12 +197,15 @@ def shown_question(text: str, limit: int = 200) -> str:
     return html.escape(text)
 
 
+def _newest_first(articles: Iterable[Article]) -> list[Article]:
+    return sorted(articles, key=lambda a: (a.date or "", a.title), reverse=True)
+
+
 def article_rows(articles: Iterable[Article]) -> list[list[str]]:
     """Rows of the article list (title, source, date), newest first, then by title."""
-    ordered = sorted(articles, key=lambda a: (a.date or "", a.title), reverse=True)
-    return [[a.title, a.source or "", a.date or ""] for a in ordered]
+    return [[a.title, a.source or "", a.date or ""] for a in _newest_first(articles)]
 
 
 def article_order(articles: Iterable[Article]) -> list[str]:
     """Article ids in the order of ``article_rows``, so a selected row maps back to its article."""
-    return [a.id for a in sorted(articles, key=lambda a: (a.date or "", a.title), reverse=True)]
+    return [a.id for a in _newest_first(articles)]

@@ -19,18 +19,23 @@ STOPWORDS = set(
 )
 # Nouns that name the kind of answer ("担任什么职务", "落款日期"): rarely in the answering sentence.
 TYPE_NOUNS = set("职务 职位 日期 时间 落款 地方 地点 名字 名称 人员 做法 办法 原因 内容 角色 数量 规模 定位".split())
-_WH = r"(?:为什么|为何|怎么样|怎么|怎样|如何|什么样的|什么样|什么|哪一年|哪一天|哪天|哪年|哪些|哪个|哪位|哪家|哪里|哪儿|哪|谁|多少|多大|多长|多高|多久|几|何时|何地|何)"
+_WH = (r"(?:为什么|为何|怎么样|怎么|怎样|如何|什么样的|什么样|什么|哪一年|哪一天|哪天|哪年|哪些|哪个|哪位|哪家|"
+       r"哪里|哪儿|哪|谁|多少|多大|多长|多高|多久|几|何时|何地|何)")
 WH = re.compile(_WH)
-_WHEN = re.compile(r"(哪一?天|哪一?年|何时|什么时候|什么时间|几月|几号|几日|几点|哪个月|几时|日期|时间是|哪一?日|落款)")
+_WHEN = re.compile(r"(哪一?天|哪一?年|何时|什么时候|什么时间|几月|几号|几日|几点|哪个月|几时|日期|时间是|"
+                   r"哪一?日|落款)")
 _WHO = re.compile(r"(谁|哪[一两二三四五六七八九几]?位|什么人|叫什么名字|姓名|何人)")
-_WHERE = re.compile(r"(哪里|哪儿|在哪|何地|什么地方|哪个地方|什么位置|哪个村|哪个镇|哪个县|哪个区|哪个市|哪个省|哪个国家|哪座|哪家商场|地点)")
+_WHERE = re.compile(r"(哪里|哪儿|在哪|何地|什么地方|哪个地方|什么位置|哪个村|哪个镇|哪个县|哪个区|哪个市|哪个省|"
+                    r"哪个国家|哪座|哪家商场|地点)")
 _WHY = re.compile(r"(为什么|为何|原因|为了什么|目的)")
 _HOW = re.compile(r"(怎么|怎样|如何|什么方式|哪些做法|哪些方式|什么办法|哪些措施|什么措施)")
 _HOW_MANY = re.compile(r"(多少|几|多大|多长|多高|多重|多远|多久|比例|权重|占比)")
 # The measure word after 多少 / 几: "多少名" asks for "248名", "几辆" for "三辆".
 _UNIT = re.compile(r"(?:多少|几)(个百分点|万元|亿元|元|万|亿|千|百|[\u4e00-\u9fff])")
 # Measure words a how-many question can ask for (多少名 -> 248名); anything else after 多少 is a noun.
-MEASURE_WORDS = set("名 人 位 个 项 件 套 处 家 篇 条 场 次 所 只 辆 台 座 批 年 天 届 期 倍 亩 米 岁 吨 元 万 亿 千 百 户 间 种 类 起 份 张 本 部 首 支 层 栋 株 头 匹 架 艘 枚 颗 斤 克 秒 分 小 周 月 日".split())
+MEASURE_WORDS = set("名 人 位 个 项 件 套 处 家 篇 条 场 次 所 只 辆 台 座 批 年 天 届 期 倍 亩 米 "
+                    "岁 吨 元 万 亿 千 百 户 间 种 类 起 份 张 本 部 首 支 层 栋 株 头 匹 架 "
+                    "艘 枚 颗 斤 克 秒 分 小 周 月 日".split())
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Question:
 def validate(question: str) -> str:
     """The question stripped, or a QuestionError that says how to ask."""
     if question is None or not question.strip():
-        raise QuestionError("The question is empty; type a question about the articles, e.g. 淄川区政协会议应到委员多少名？")
+        raise QuestionError("The question is empty; type a question about the articles, "
+                            "e.g. 淄川区政协会议应到委员多少名？")
     text = question.strip()
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(f"The question is {len(text)} characters long; keep it under {MAX_QUESTION_CHARS} "

@@ -123,10 +123,9 @@ def cached_index(data_file: Path, squad: SquadSet, settings: Settings, *, root: 
                  quiet: bool = False, out: TextIO | None = None) -> CachedIndex:
     """The index of a SQuAD file's paragraphs, built into the cache on first use and rebuilt by
     `qa.build.ensure_index` whenever the paragraphs or the embedder no longer match it."""
-    from qa.build import ensure_index
-    from qa.embedders import canonical_model_name
+    from qa.build import ensure_index, resolve_model
 
-    model = canonical_model_name(settings.model)
+    model = resolve_model(settings, None)  # the embedder a fresh build would use
     where = cache_dir(Path(data_file), model, root)
     local = settings.with_(corpus_dir=where / "corpus", index_dir=where / "index", model=model)
     write_corpus(squad.paragraphs, local.corpus_dir)

@@ -25,7 +25,8 @@ def test_page_break_inside_a_sentence_is_joined_but_headings_stay():
 
 
 def test_bylines_keep_their_lines():
-    assert join_hard_breaks("齐鲁晚报·齐鲁壹点\n见习记者 刘悦\n通讯员 孙吉志 贺如春") == "齐鲁晚报·齐鲁壹点\n见习记者 刘悦\n通讯员 孙吉志 贺如春"
+    credits = "齐鲁晚报·齐鲁壹点\n见习记者 刘悦\n通讯员 孙吉志 贺如春"
+    assert join_hard_breaks(credits) == credits
 
 
 @pytest.mark.parametrize("article", ARTICLES, ids=lambda a: a.id)
