@@ -209,8 +209,11 @@ class Answerer:
         for cand in scored:
             if len(quotes) >= min(3, top_k):
                 break
-            if cand.score < 0.5 * best.score:
+            # Further quotes must support the answer nearly as well, not just share a word.
+            if cand.score < 0.7 * best.score:
                 break
+            if cand.coverage < 0.6 * best.coverage:
+                continue
             if any(q.article_id == cand.article.id and q.start < cand.end and cand.start < q.end for q in quotes):
                 continue
             quotes.append(Quote.of(cand.article, cand.start, cand.end))

@@ -12,7 +12,7 @@ from typing import TextIO
 
 import numpy as np
 
-from qa.changes import ArticleChanges, diff_articles, reusable_vectors
+from qa.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
 from qa.chunking import CHUNKER_VERSION, chunk_corpus
 from qa.config import Settings
 from qa.corpus import load_corpus
@@ -154,7 +154,8 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
         if reason:
             say(f"Re-embedding every chunk: {reason}.")
         reuse = reusable_vectors(previous) if previous is not None and reason is None else {}
-        index, embedded = _make_index(report.articles, meta, settings, reuse, say, quiet, out)
+        tokens = reusable_tokens(previous, meta["tokenizer"]) if previous is not None and not full else {}
+        index, embedded = _make_index(report.articles, meta, settings, reuse, tokens, say, quiet, out)
         where = save_index(index, settings.index_dir)
     summary = _summary(settings, report.warnings, changes, embedded, len(index.chunks) - embedded,
                        len(index.chunks), model, started, reason, True)
@@ -162,8 +163,10 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
 
 
 def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, reuse: dict[str, np.ndarray],
-                say: Callable[[str], None], quiet: bool, out: TextIO) -> tuple[Index, int]:
-    """Chunk, embed what ``reuse`` lacks, and index; returns the index and the chunks embedded."""
+                known_tokens: dict[str, list[str]], say: Callable[[str], None], quiet: bool,
+                out: TextIO) -> tuple[Index, int]:
+    """Chunk, embed what ``reuse`` lacks, tokenise what ``known_tokens`` lacks, and index;
+    returns the index and the number of chunks embedded."""
     import bm25s
     import faiss
 
@@ -190,12 +193,13 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
     flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     if chunks:
         flat.add_with_ids(vectors, np.arange(len(chunks), dtype=np.int64))
+    tokens = [known_tokens[h] if h in known_tokens else tokenize(k) or [""] for h, k in zip(hashes, keys, strict=True)]
     bm25 = bm25s.BM25()
-    bm25.index([tokenize(k) or [""] for k in keys], show_progress=False)
+    bm25.index(tokens, show_progress=False)
     meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "n_articles": len(articles),
             "n_chunks": len(chunks), "corpus_dir": str(Path(settings.corpus_dir).resolve()),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    return Index(meta, by_id, chunks, flat, bm25), len(todo)
+    return Index(meta, by_id, chunks, flat, bm25, tokens=tokens), len(todo)
 
 
 def _summary(settings: Settings, warnings: tuple[str, ...], changes: ArticleChanges, embedded: int, reused: int,

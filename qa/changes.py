@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index import Index, chunk_key, key_hash, vectors_of
+from qa.index import Index, chunk_key, key_hash, tokens_of, vectors_of
 from qa.records import Article
 
 
@@ -44,3 +44,12 @@ def reusable_vectors(previous: Index) -> dict[str, np.ndarray]:
     """
     vectors = vectors_of(previous)
     return {key_hash(chunk_key(previous.articles[c.article_id], c)): vectors[c.id] for c in previous.chunks}
+
+
+def reusable_tokens(previous: Index, tokenizer: str) -> dict[str, list[str]]:
+    """The live index's BM25 tokens by the hash of the text they come from, when the tokenizer
+    is still the one that made them."""
+    tokens = tokens_of(previous) if previous.meta.get("tokenizer") == tokenizer else None
+    if tokens is None:
+        return {}
+    return {key_hash(chunk_key(previous.articles[c.article_id], c)): tokens[c.id] for c in previous.chunks}

@@ -84,12 +84,13 @@ def _clean(value: object) -> str | None:
 
 
 def _article(aid: str, meta: dict, body: str, path: str) -> Article:
-    text = join_hard_breaks(body)
     title = _clean(meta.get("title"))
     if not title:
-        # No title given: the first line is the title and the rest is the text.
-        first, _, rest = text.partition("\n")
-        title, text = first.lstrip("#").strip(), rest.strip() or first.strip()
+        # No title given: the first line is the title and the rest is the text. Split before
+        # joining hard breaks, which would join a long title to the first paragraph.
+        first, _, rest = body.strip().partition("\n")
+        title, body = first.lstrip("#").strip(), rest if rest.strip() else first
+    text = join_hard_breaks(body).strip()
     return Article(
         id=aid, title=title, text=text, path=path, source=_clean(meta.get("source")),
         date=parse_date(meta.get("date"), text), url=_clean(meta.get("url")),

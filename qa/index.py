@@ -35,6 +35,7 @@ from qa.records import Article, Chunk
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
+TOKENS = "tokens.jsonl"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Index:
     vectors: Any  # faiss.IndexIDMap2 over IndexFlatIP: inner product of unit vectors = cosine
     bm25: Any  # bm25s.BM25 over jieba tokens of the normalised chunk keys
     path: Path | None = None
+    # The BM25 tokens of each chunk, kept with a version so that a rebuild need not tokenise
+    # unchanged chunks again (the slowest part of a rebuild); serving never loads them.
+    tokens: list[list[str]] | None = None
 
 
 def corpus_hash(articles: list[Article] | tuple[Article, ...]) -> str:
@@ -119,6 +123,9 @@ def write_version(index: Index, where: Path) -> None:
     with open(where / "articles.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(asdict(a), ensure_ascii=False) + "\n" for a in index.articles.values())
     index.bm25.save(str(where / "bm25"), show_progress=False)
+    if index.tokens is not None:
+        with open(where / TOKENS, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(t, ensure_ascii=False) + "\n" for t in index.tokens)
     # meta.json last: a version directory without it is incomplete by definition.
     (where / "meta.json").write_text(json.dumps(index.meta, ensure_ascii=False, indent=2), encoding="utf-8")
     for p in where.rglob("*"):
@@ -233,6 +240,18 @@ def vectors_of(index: Index) -> np.ndarray:
     out = np.empty_like(rows)
     out[ids] = rows
     return out.astype(np.float32, copy=False)
+
+
+def tokens_of(index: Index) -> list[list[str]] | None:
+    """The BM25 tokens of each chunk saved with ``index``, or None if that version has none."""
+    if index.path is None or not (index.path / TOKENS).exists():
+        return None
+    try:
+        with open(index.path / TOKENS, encoding="utf-8") as f:
+            tokens = [json.loads(line) for line in f]
+    except (OSError, ValueError):
+        return None  # only an optimisation: tokenise again
+    return tokens if len(tokens) == len(index.chunks) else None
 
 
 @contextmanager

@@ -77,7 +77,7 @@ def passages(quotes: Sequence[Quote], articles: Mapping[str, Article]) -> list[P
 def _union(spans: Iterable[Span]) -> tuple[Span, ...]:
     merged: list[list[int]] = []
     for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
+        if merged and s < merged[-1][1]:  # overlapping; adjacent quotes keep their own marks
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])

@@ -80,3 +80,20 @@ def bundled_answerer(bundled_settings):
     from qa.pipeline import open_answerer
 
     return open_answerer(bundled_settings, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def chat_url(bundled_settings):
+    """The chat page (app.py) over the bundled index, served on a free local port."""
+    import socket
+
+    import app
+    from qa.live import LiveAnswerer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.build_demo(LiveAnswerer(bundled_settings, quiet=True))
+    _, url, _ = app.launch(demo, port=port, block=False)
+    yield url
+    demo.close()

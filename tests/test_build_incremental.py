@@ -41,6 +41,20 @@ def embedded(fake_embedder, monkeypatch) -> list[str]:
     return texts
 
 
+@pytest.fixture
+def tokenized(monkeypatch) -> list[str]:
+    """The chunk keys the build tokenises for BM25."""
+    keys: list[str] = []
+    tokenize = qa.build.tokenize
+
+    def recording(key: str) -> list[str]:
+        keys.append(key)
+        return tokenize(key)
+
+    monkeypatch.setattr(qa.build, "tokenize", recording)
+    return keys
+
+
 def n_chunks(settings: Settings) -> int:
     return len(chunk_corpus(load_corpus(settings.corpus_dir).articles, settings.chunk_chars,
                             settings.overlap_sentences))
@@ -65,21 +79,23 @@ def test_first_build_embeds_everything_and_a_rebuild_without_change_touches_noth
     assert index_files() == files  # nothing rewritten
 
 
-def test_added_changed_removed_articles_reembed_only_their_new_chunks(settings, embedded):
+def test_added_changed_removed_articles_reembed_only_their_new_chunks(settings, embedded, tokenized):
     before, _ = build(settings, quiet=True)
     a, b, _c = sorted(settings.corpus_dir.glob("*.md"))
     with open(a, "a", encoding="utf-8") as f:
         f.write(EXTRA)
     b.unlink()
-    (settings.corpus_dir / "new.txt").write_text("新文章\n聊城市向彭水捐赠价值50万元物资。物资已运抵。", encoding="utf-8")
+    (settings.corpus_dir / "new.txt").write_text("新文章\n聊城市向彭水捐赠物资。物资已运抵。", encoding="utf-8")
     old_keys = {f"{before.articles[c.article_id].title}\n{c.text}" for c in before.chunks}
 
     embedded.clear()
+    tokenized.clear()
     after, summary = build(settings, quiet=True)
     assert (summary.added, summary.changed, summary.removed, summary.unchanged) == (1, 1, 1, 1)
     new_keys = [f"{after.articles[c.article_id].title}\n{c.text}" for c in after.chunks]
     expected = [k for k in new_keys if k not in old_keys]
     assert embedded == expected and summary.chunks_embedded == len(expected)
+    assert tokenized == expected  # BM25 tokens are reused the same way
     assert summary.chunks_reused == len(after.chunks) - len(expected) > 0
     titles = {after.articles[a.stem].title, after.articles["new"].title}
     assert all(k.split("\n")[0] in titles for k in embedded)  # only the changed and the new article
@@ -97,6 +113,17 @@ def test_full_reembeds_everything(settings, embedded):
     _, summary = build(settings, full=True, quiet=True)
     assert summary.chunks_embedded == len(index.chunks) == len(embedded) and summary.chunks_reused == 0
     assert summary.unchanged == 3 and summary.written and summary.rebuilt_because == "--full was given"
+
+
+def test_new_tokenizer_rebuilds_bm25_but_reuses_every_vector(settings, embedded, tokenized, monkeypatch):
+    index, _ = build(settings, quiet=True)
+    embedded.clear()
+    tokenized.clear()
+    monkeypatch.setattr(qa.build, "tokenizer_version", lambda: "another")
+    again, summary = build(settings, quiet=True)
+    assert summary.written and summary.chunks_embedded == 0 and embedded == []
+    assert len(tokenized) == len(index.chunks)
+    assert load_index(settings.index_dir).meta["tokenizer"] == "another"
 
 
 def test_other_chunk_settings_rebuild_everything_with_a_message(settings, embedded):
