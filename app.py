@@ -129,8 +129,8 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
         order = gr.State(article_order(articles))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
-                chat = gr.Chatbot(label="对话 conversation", height=560, feedback_options=None, elem_id="qa-chat",
-                                  placeholder="在下面输入问题，或点一个示例问题。")
+                chat = gr.Chatbot(label="对话 conversation", show_label=False, height=560, feedback_options=None,
+                                  elem_id="qa-chat", layout="panel", placeholder="在下面输入问题，或点一个示例问题。")
                 with gr.Row():
                     question = gr.Textbox(show_label=False, placeholder=f"输入问题，例如：{EXAMPLE}",
                                           scale=5, min_width=200, lines=1, max_lines=4, elem_id="qa-question")
@@ -170,14 +170,19 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block,
                        theme=THEME, css=CSS, show_error=False, ssr_mode=False, pwa=False, mcp_server=False,
-                       enable_monitoring=False, footer_links=["api"], quiet=not block)
+                       enable_monitoring=False, footer_links=["api"], quiet=True)
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
     """Open the page on the index of ``settings``, building it first (with progress) when needed."""
     live = LiveAnswerer(settings)
     print(f"qa: the page is at http://{host}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
-    launch(build_demo(live), host=host, port=port)
+    try:
+        launch(build_demo(live), host=host, port=port)
+    except OSError:  # gradio reports a busy port as OSError, with advice about its own API
+        print(f"qa: cannot listen on {host}:{port}: the port is in use or not allowed; pass --port with a free one.",
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from qa.index import Index
 from qa.questions import Question, analyse
 from qa.records import Answer, Article, Hit, Quote
 from qa.retrieval import Retriever
-from qa.spans import TYPED, candidates
+from qa.spans import SLOT_KINDS, TYPED, candidates
 from qa.text import normalize_key, sentence_spans
 
 NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
@@ -49,10 +49,14 @@ class Scored:
     context: float  # share found in the sentence, its neighbours or the article title
     rank: int  # rank of the chunk it came from
     span: tuple[int, int] | None = None  # short answer, offsets into the article
+    # Like coverage, but the words of the article's title count as present: every sentence of
+    # an article is about its title, and often says "it" rather than repeat the name. Ranks
+    # sentences; confidence still asks what the sentence itself says.
+    topic: float = 0.0
 
     @property
     def score(self) -> float:
-        return 0.7 * self.coverage + 0.3 * self.context + 0.04 / (1 + self.rank)
+        return 0.7 * self.topic + 0.3 * self.context + 0.04 / (1 + self.rank)
 
 
 class Answerer:
@@ -113,9 +117,13 @@ class Answerer:
                 seen.add((article.id, s))
                 key = normalize_key(article.text[s:e])
                 near = normalize_key(article.title + " " + _around(article.text, s, e))
+                title = normalize_key(article.title)
+                # A word of the article's title is what every sentence of it is about (a
+                # sentence says "it" rather than repeat the name): it counts as present.
                 here = sum(w * _found(word, key) for word, w in weights.items())
+                topic = sum(w * max(_found(word, key), _found(word, title)) for word, w in weights.items())
                 ctx = sum(w * max(_found(word, key), _found(word, near)) for word, w in weights.items())
-                out.append(Scored(article, s, e, here / total, ctx / total, rank))
+                out.append(Scored(article, s, e, here / total, ctx / total, rank, topic=topic / total))
         out.sort(key=lambda x: -x.score)
         return out
 
@@ -142,7 +150,7 @@ class Answerer:
         # Single characters ("名", "到") are too common to place a span by.
         anchors = [(m.start(), m.end(), self.idf(w)) for w in q.keywords if len(w) > 1
                    for m in re.finditer(re.escape(w), key)]
-        if anchors:
+        if anchors and q.kind not in SLOT_KINDS:  # slot candidates come ranked already
             # The span nearest the question's rarer words wins ("实到231名" over "应到委员248名" when
             # the question says 实到); words just before the span count more than words after it.
             def pull(span: tuple[int, int]) -> float:
@@ -202,7 +210,7 @@ class Answerer:
             start = spans[at - 1][0]
         if at + 1 < len(spans) and text[spans[at + 1][0]:spans[at + 1][1]].startswith(_PURPOSE_AFTER):
             end = spans[at + 1][1]
-        return Scored(best.article, start, end, best.coverage, best.context, best.rank)
+        return replace(best, start=start, end=end)
 
     def _quotes(self, best: Scored, scored: list[Scored], top_k: int) -> tuple[Quote, ...]:
         quotes = [Quote.of(best.article, best.start, best.end)]
@@ -232,7 +240,7 @@ def _found(word: str, key: str) -> float:
 
 
 def _with_span(cand: Scored, span: tuple[int, int]) -> Scored:
-    return Scored(cand.article, cand.start, cand.end, cand.coverage, cand.context, cand.rank, span)
+    return replace(cand, span=span)
 
 
 def _around(text: str, start: int, end: int, reach: int = 80) -> str:

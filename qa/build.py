@@ -68,7 +68,11 @@ class BuildSummary:
         work = (f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused" if self.written
                 else "nothing to do, index left as it was")
         return (f"Index ready: {self.articles} articles, {self.chunks} chunks ({what}; {work}) "
-                f"in {self.seconds:.1f} s with {self.model}; {len(self.warnings)} warnings.")
+                f"in {self.seconds:.1f} s with {self.model}; {plural(len(self.warnings), 'warning')}.")
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _previous(root: Path) -> tuple[Index | None, str | None]:
@@ -140,7 +144,8 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda msg: print(msg, file=out, flush=True))
     started = time.perf_counter()
     with build_lock(settings.index_dir):
-        remove_leftovers(settings.index_dir)
+        if removed := remove_leftovers(settings.index_dir):
+            say(f"Removed what an interrupted build left behind: {', '.join(removed)}.")
         report = load_corpus(settings.corpus_dir)
         previous, unreadable = _previous(settings.index_dir)
         model = resolve_model(settings, previous)
@@ -193,7 +198,8 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
     flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     if chunks:
         flat.add_with_ids(vectors, np.arange(len(chunks), dtype=np.int64))
-    tokens = [known_tokens[h] if h in known_tokens else tokenize(k) or [""] for h, k in zip(hashes, keys, strict=True)]
+    tokens = [known_tokens[h] if h in known_tokens else tokenize(k) or [""]
+              for h, k in zip(hashes, keys, strict=True)]
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
     meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "n_articles": len(articles),

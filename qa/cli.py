@@ -68,10 +68,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--worst", type=int, default=10, metavar="N",
                    help="failed questions listed per kind in report.md (default 10)")
 
-    s = sub.add_parser("serve", help="open the chat page")
+    s = sub.add_parser("serve", help="open the chat page (builds the index first when missing or stale)")
     _common(s)
-    s.add_argument("--port", type=int, default=7860)
-    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
     return p
 
 
@@ -84,7 +85,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.build import build
+    from qa.build import build, plural
     from qa.corpus import load_corpus
 
     if args.check:
@@ -96,7 +97,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for w in report.warnings:
                 print(f"warning: {w}")
-            print(f"{len(report.articles)} articles readable, {len(report.warnings)} problems.")
+            print(f"{plural(len(report.articles), 'article')} readable, "
+                  f"{plural(len(report.warnings), 'problem')}.")
         return 1 if report.warnings else 0
     # With --json, stdout carries the one JSON object and nothing else: whatever a library prints
     # goes to stderr with the progress bar.

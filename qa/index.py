@@ -118,10 +118,11 @@ def write_version(index: Index, where: Path) -> None:
     import faiss
 
     faiss.write_index(index.vectors, str(where / "vectors.faiss"))
+    # vars(): the flat fields as they are (asdict copies them recursively, much slower).
     with open(where / "chunks.jsonl", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in index.chunks)
+        f.writelines(json.dumps(vars(c), ensure_ascii=False) + "\n" for c in index.chunks)
     with open(where / "articles.jsonl", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(asdict(a), ensure_ascii=False) + "\n" for a in index.articles.values())
+        f.writelines(json.dumps(vars(a), ensure_ascii=False) + "\n" for a in index.articles.values())
     index.bm25.save(str(where / "bm25"), show_progress=False)
     if index.tokens is not None:
         with open(where / TOKENS, "w", encoding="utf-8") as f:

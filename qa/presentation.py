@@ -34,10 +34,12 @@ class Passage:
 
 
 def reference(title: str, source: str | None, date: str | None) -> str:
-    """《title》 · source · date, leaving out what the article does not say; each part kept whole
-    on one line (a date broken as "2021-02-" / "07" reads badly on a phone)."""
-    parts = [f"《{title}》" if title else "", source or "", date or ""]
-    return " · ".join(f'<span class="qa-nowrap">{html.escape(p)}</span>' for p in parts if p)
+    """《title》 · source · date, leaving out what the article does not say. Source and date are
+    each kept on one line (a date broken as "2021-02-" / "07" reads badly on a phone); a long
+    title still wraps."""
+    parts = [html.escape(f"《{title}》")] if title else []
+    parts += [f'<span class="qa-nowrap">{html.escape(p)}</span>' for p in (source, date) if p]
+    return " · ".join(parts)
 
 
 def context_span(text: str, start: int, end: int, sentences: int = CONTEXT_SENTENCES,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from qa.questions import WH as WH_WORD
 from qa.questions import Question
 
 _NUM = r"(?:\d+(?:[.,．]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"
@@ -95,26 +96,74 @@ def _longest_prefix_in(text: str, key: str, after: int, min_len: int = 1) -> tup
     return None
 
 
+_HARD_STOPS = set("，。；：！？,;:!?\n")
+# Single-character question words are anchors only right next to the question word ("以什么",
+# "由谁"); elsewhere they occur in every sentence.
+_WH_NEIGHBOUR_ONLY = 2
+
+
+def _context_words(text: str) -> list[str]:
+    """Words of a question's context (left or right of the question word), in order."""
+    from qa.text import _jieba
+
+    return [w for w in _jieba().cut(text) if w.strip() and not all(c in _EDGE or c in "?？" for c in w)]
+
+
+_DETERMINERS = ("哪个", "哪些", "什么", "哪家", "哪所", "哪座", "哪条", "哪种", "哪部", "哪", "何")
+
+
+def _anchors(key: str, words: list[str], side: str) -> list[tuple[float, int, int]]:
+    """(weight, start, end) of each occurrence in ``key`` of the question's context words; the
+    word next to the question word weighs 1, those further away less."""
+    found = []
+    order = list(reversed(words)) if side == "left" else words
+    for distance, word in enumerate(order):
+        if len(word) < _WH_NEIGHBOUR_ONLY and distance > 0:
+            continue
+        weight = (0.6 if len(word) < _WH_NEIGHBOUR_ONLY else 1.0) / (1 + 0.5 * distance)
+        found += [(weight, m.start(), m.end()) for m in re.finditer(re.escape(word), key)]
+    return found
+
+
+def _clause(key: str, at: int) -> tuple[int, int]:
+    """The clause of ``key`` around position ``at``, between hard stops."""
+    start = max([key.rfind(c, 0, at) for c in _HARD_STOPS] + [-1]) + 1
+    stops = [i for i in (key.find(c, at) for c in _HARD_STOPS) if i >= 0]
+    return start, min(stops or [len(key)])
+
+
 def slot(q: Question, key: str) -> list[tuple[int, int]]:
-    """What stands in the sentence where the question word stands in the question."""
-    left = q.left.rstrip("的是为在了")
-    right = q.right.lstrip("的是").rstrip("？?。！!呢吗")
-    lm = _longest_suffix_in(left, key) if len(left) >= 2 else None
-    start = lm[1] if lm else None
-    end = None
-    if right:
-        rm = _longest_prefix_in(right, key, start or 0, min_len=2 if start is None else 1)
-        if rm and (start is None or rm[0] > start):
-            end = rm[0]
-    if start is None and end is None:
-        return []
-    if start is None:
-        start = max(key.rfind(c, 0, end) for c in "，。；,;：:") + 1
-    if end is None:
-        stops = [key.find(c, start) for c in "，。；,;！？!?"]
-        end = min([s for s in stops if s > start] or [len(key)])
-    span = _trim(key, start, end)
-    return [span] if span and 0 < span[1] - span[0] <= MAX_SLOT else []
+    """What stands in the sentence where the question word stands in the question, best first.
+
+    The question's words left of the question word are located in the sentence, and the answer
+    starts after them; its words right of it, and the answer ends before them ("苏镜宇的原名叫
+    什么" -> "原名[苏博]，"). A pair of anchors in one clause beats one anchor and the clause's
+    end. When the question word is a determiner ("哪个公司"), the noun after it belongs to the
+    answer ("[浙江省一建建设集团有限公司]建设")."""
+    rwords = _context_words(q.right)
+    lefts = _anchors(key, _context_words(q.left), "left")
+    rights = _anchors(key, rwords, "right")
+    wh = WH_WORD.search(q.key)
+    head = rwords[0] if rwords and wh and wh.group(0) in _DETERMINERS and len(rwords[0]) > 1 else None
+    spans: dict[tuple[int, int], float] = {}
+
+    def add(start: int, end: int, score: float) -> None:
+        span = _trim(key, start, end)
+        if span and 0 < span[1] - span[0] <= MAX_SLOT and score > spans.get(span, 0.0):
+            spans[span] = score
+
+    for wl, _, s in lefts:
+        c_start, c_end = _clause(key, s)
+        add(s, c_end, 0.8 * wl)
+        for wr, rs, re_ in rights:
+            if s < rs <= c_end:
+                end = re_ if head and key[rs:re_] == head else rs
+                add(s, end, wl + wr)
+    for wr, rs, re_ in rights:
+        c_start, _ = _clause(key, rs)
+        end = re_ if head and key[rs:re_] == head else rs
+        add(c_start, end, 0.8 * wr)
+    return [sp for sp, _ in sorted(spans.items(), key=lambda x: (-x[1], x[0][1] - x[0][0]))]
 
 
 def _trim(key: str, start: int, end: int) -> tuple[int, int] | None:
@@ -132,11 +181,15 @@ def candidates(q: Question, key: str) -> list[tuple[int, int]]:
     if q.kind == "when":
         return when(q, key)
     if q.kind == "who":
-        return person(q, key) or slot(q, key)
+        # A who-answer names someone: slot spans that hold a name first, then the names.
+        names = person(q, key)
+        return [sp for sp in slot(q, key) if any(a < sp[1] and sp[0] < b for a, b in names)] + names
     if q.kind in ("where", "what"):
         return slot(q, key)
     return []
 
 
+# Kinds whose candidates come from `slot`, ranked best first.
+SLOT_KINDS = {"where", "what", "who"}
 # Kinds whose answer must be a specific token: no such token means the sentence does not answer.
 TYPED = {"how_many", "when", "who"}

@@ -56,14 +56,16 @@ def test_bad_questions_get_one_clear_sentence(chat_url, question):
     assert "Traceback" not in str(got.value)
 
 
-def test_a_burst_is_served_or_refused_and_the_next_question_is_answered(chat_url):
+def test_a_burst_is_served_or_refused_and_the_next_question_is_answered(chat_url, bundled_answerer):
     """50 requests at once against the local server (bounded: one round, no retries)."""
     c = client(chat_url, workers=50)
+    expected = bundled_answerer.ask(FIRST).to_dict()
 
     def one(_: int) -> tuple[str, float]:
         started = time.perf_counter()
         try:
-            c.predict(question=FIRST, api_name="/ask")
+            result = c.predict(question=FIRST, api_name="/ask")
+            assert result == expected  # answers computed side by side do not mix
             return "served", time.perf_counter() - started
         except Exception as err:  # the queue's refusal arrives as an error message
             assert "queue" in str(err).lower() or "full" in str(err).lower(), err

@@ -4,6 +4,7 @@ rebuilds and never reads a half-written index."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -75,8 +76,10 @@ def test_killed_build_leaves_previous_index_and_next_build_cleans_up(settings, s
     if stage == "publish":
         assert len([n for n in names if n.startswith("v-")]) == 2  # complete, but never made live
 
-    _, summary = build(settings, quiet=True)
+    log = io.StringIO()
+    _, summary = build(settings, out=log)
     assert summary.added == 1 and summary.unchanged == 3
+    assert ("Removed what an interrupted build left behind" in log.getvalue()) == (stage != "embed")
     after = load_index(settings.index_dir)
     assert "new" in after.articles
     # Left: the pointer, the lock, the new version and the one before it; nothing from the killed build.
