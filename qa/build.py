@@ -65,7 +65,7 @@ class BuildSummary:
         """One line for people: what changed, what was embedded, how long it took."""
         what = (f"{self.added} added, {self.changed} changed, {self.removed} removed, "
                 f"{self.unchanged} unchanged")
-        work = (f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused" if self.written
+        work = (f"{plural(self.chunks_embedded, 'chunk')} embedded, {self.chunks_reused} reused" if self.written
                 else "nothing to do, index left as it was")
         return (f"Index ready: {self.articles} articles, {self.chunks} chunks ({what}; {work}) "
                 f"in {self.seconds:.1f} s with {self.model}; {plural(len(self.warnings), 'warning')}.")

@@ -149,6 +149,9 @@ def slot(q: Question, key: str) -> list[tuple[int, int]]:
 
     def add(start: int, end: int, score: float) -> None:
         span = _trim(key, start, end)
+        # Words the question already says are not what it asks for.
+        if span and key[span[0]:span[1]] in q.key:
+            return
         if span and 0 < span[1] - span[0] <= MAX_SLOT and score > spans.get(span, 0.0):
             spans[span] = score
 
