@@ -117,8 +117,9 @@ def _rebuild_reason(previous: Index | None, meta: dict, full: bool, unreadable: 
     """Why no vector of the live index can be reused, or None when they can."""
     if full:
         return "--full was given"
-    if unreadable:
-        return f"the existing index cannot be used ({unreadable.split(';')[0]})"
+    if unreadable:  # "The index in X is damaged (...); run ..." -> "the index in X is damaged (...)"
+        clause = unreadable.split(";")[0]
+        return clause[:1].lower() + clause[1:]
     if previous is not None and (reason := stale_reason(previous.meta, {k: meta[k] for k in EMBEDDING_KEYS})):
         return f"the index was built with {reason}"
     return None

@@ -138,7 +138,7 @@ def cached_index(data_file: Path, squad: SquadSet, settings: Settings, *, root: 
         return CachedIndex(index, local, float(previous.get("seconds", 0.0)), True)
     # Built just now: remember how long it took, for reports of later runs.
     record.write_text(json.dumps({"seconds": elapsed, "built_at": index.meta.get("built_at"),
-                                  "data_file": str(data_file), "model": model,
+                                  "data_file": str(Path(data_file).resolve()), "model": model,
                                   "articles": len(index.articles), "chunks": len(index.chunks)}, indent=2),
                       encoding="utf-8")
     return CachedIndex(index, local, elapsed, False)

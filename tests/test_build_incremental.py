@@ -126,6 +126,17 @@ def test_new_tokenizer_rebuilds_bm25_but_reuses_every_vector(settings, embedded,
     assert load_index(settings.index_dir).meta["tokenizer"] == "another"
 
 
+def test_a_damaged_index_is_rebuilt_from_scratch(settings, embedded):
+    index, _ = build(settings, quiet=True)
+    (live_dir(settings.index_dir) / "chunks.jsonl").write_text("{broken\n", encoding="utf-8")
+    embedded.clear()
+    out = io.StringIO()
+    _, summary = build(settings, out=out)
+    assert summary.chunks_embedded == len(index.chunks) == len(embedded) and summary.added == 3
+    assert f"Re-embedding every chunk: the index in {settings.index_dir} is damaged" in out.getvalue()
+    assert load_index(settings.index_dir).chunks == index.chunks
+
+
 def test_other_chunk_settings_rebuild_everything_with_a_message(settings, embedded):
     build(settings, quiet=True)
     embedded.clear()
