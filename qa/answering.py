@@ -53,10 +53,13 @@ class Scored:
     # an article is about its title, and often says "it" rather than repeat the name. Ranks
     # sentences; confidence still asks what the sentence itself says.
     topic: float = 0.0
+    # Share of the words right around the question word ("作发言的有哪些单位") in the sentence:
+    # they say what is asked, where the rest of the question says what it is about.
+    focus: float = 0.0
 
     @property
     def score(self) -> float:
-        return 0.7 * self.topic + 0.3 * self.context + 0.04 / (1 + self.rank)
+        return 0.7 * self.topic + 0.3 * self.context + 0.2 * self.focus + 0.04 / (1 + self.rank)
 
 
 class Answerer:
@@ -106,6 +109,8 @@ class Answerer:
     def _sentences(self, q: Question, hits: list[Hit]) -> list[Scored]:
         weights = {w: self.idf(w) for w in q.keywords}
         total = sum(weights.values()) or 1.0
+        near_wh = {w: weights[w] for w in _focus_words(q)}
+        focus_total = sum(near_wh.values()) or 1.0
         seen: set[tuple[str, int]] = set()
         out: list[Scored] = []
         for rank, hit in enumerate(hits):
@@ -123,7 +128,9 @@ class Answerer:
                 here = sum(w * _found(word, key) for word, w in weights.items())
                 topic = sum(w * max(_found(word, key), _found(word, title)) for word, w in weights.items())
                 ctx = sum(w * max(_found(word, key), _found(word, near)) for word, w in weights.items())
-                out.append(Scored(article, s, e, here / total, ctx / total, rank, topic=topic / total))
+                focus = sum(w * _found(word, key) for word, w in near_wh.items())
+                out.append(Scored(article, s, e, here / total, ctx / total, rank, topic=topic / total,
+                                  focus=focus / focus_total))
         out.sort(key=lambda x: -x.score)
         return out
 
@@ -164,11 +171,20 @@ class Answerer:
                 """Share of the character pairs between the clause start (or the previous
                 candidate) and the span that the question repeats: "实到|231名" fits 实到委员多少名,
                 "本次会议应到委员|248名" fits 应到委员多少名 better than "实到" does."""
-                begin = max(key.rfind(c, 0, span[0]) for c in "，,；;。、：:") + 1
+                begin = max(key.rfind(c, 0, span[0]) for c in _CLAUSE_MARKS) + 1
                 begin = max([begin] + [e for _, e in spans if e <= span[0]])
-                text = key[begin:span[0]]
-                pairs = [text[i:i + 2] for i in range(len(text) - 1)]
-                return round(sum(p in q.key for p in pairs) / len(pairs), 2) if pairs else 0.0
+                score = _pair_share(key[begin:span[0]], q.key)
+                if q.kind == "when":
+                    if key.startswith("讯", span[1]):
+                        return 0.0  # a dateline ("淄博2月27日讯") dates the report, not the event
+                    # A date leads the clause it dates: "2月26日，…第四十四次会议…举行".
+                    start = span[1]
+                    while start < len(key) and key[start] in _CLAUSE_MARKS + " ":
+                        start += 1
+                    ends = [key.find(c, start) for c in _CLAUSE_MARKS] + [s for s, _ in spans if s >= start]
+                    end = min([x for x in ends if x >= start] or [len(key)])
+                    score = max(score, _pair_share(key[start:end], q.key))
+                return score
 
             spans = sorted(spans, key=lambda sp: (clause(sp), pull(sp)), reverse=True)
         s, e = spans[0]
@@ -177,7 +193,7 @@ class Answerer:
     def _confidence(self, q: Question, best: Scored) -> float:
         base = 0.6 * best.coverage + 0.4 * best.context
         if q.kind in TYPED and best.span is None:
-            base *= 0.4  # asked for a number, a date or a name, and none is there
+            base *= 0.25  # asked for a number, a date or a name, and none is there
         # The question names a meeting number, a person or a place the cited article never
         # mentions: probably the wrong article. A city paper says "我市" for its own city, so a
         # missing place weighs least.
@@ -226,6 +242,28 @@ class Answerer:
                 continue
             quotes.append(Quote.of(cand.article, cand.start, cand.end))
         return tuple(quotes)
+
+
+_CLAUSE_MARKS = "，,；;。、：:"
+
+
+def _focus_words(q: Question, reach: int = 6) -> list[str]:
+    """Question words within ``reach`` characters of the question word."""
+    wh_start, wh_end = len(q.left), len(q.key) - len(q.right)
+    if wh_start >= wh_end:
+        return []
+    out = []
+    for w in q.keywords:
+        at = q.key.find(w)
+        if at >= 0 and wh_start - reach <= at + len(w) and at <= wh_end + reach:
+            out.append(w)
+    return out
+
+
+def _pair_share(text: str, question_key: str) -> float:
+    """Share of the character pairs of ``text`` that also occur in the question."""
+    pairs = [text[i:i + 2] for i in range(len(text) - 1)]
+    return round(sum(p in question_key for p in pairs) / len(pairs), 2) if pairs else 0.0
 
 
 def _found(word: str, key: str) -> float:

@@ -12,6 +12,7 @@ import re
 
 from qa.questions import WH as WH_WORD
 from qa.questions import Question
+from qa.text import is_cjk
 
 _NUM = r"(?:\d+(?:[.,．]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"
 _MEASURES = (
@@ -71,10 +72,18 @@ def person(q: Question, key: str) -> list[tuple[int, int]]:
     import jieba.posseg as pseg
 
     spans, pos = [], 0
-    for word, flag in pseg.cut(key):
+    tagged = list(pseg.cut(key))
+    for n, (word, flag) in enumerate(tagged):
         start = key.find(word, pos)
         pos = start + len(word) if start >= 0 else pos
-        if flag == "nr" and len(word) >= 2 and word not in q.key and start >= 0:
+        if flag != "nr" or start < 0:
+            continue
+        if len(word) == 1 and n + 1 < len(tagged):
+            # jieba often tags a lone surname and splits the given name off ("宋|一丁"): rejoin.
+            nxt = tagged[n + 1].word
+            if 1 <= len(nxt) <= 2 and all(is_cjk(c) for c in nxt) and key.startswith(nxt, start + 1):
+                word = word + nxt
+        if 2 <= len(word) <= 3 and word not in q.key:
             spans.append((start, start + len(word)))
     return spans
 
