@@ -59,7 +59,7 @@ class Scored:
 
     @property
     def score(self) -> float:
-        return 0.7 * self.topic + 0.3 * self.context + 0.2 * self.focus + 0.04 / (1 + self.rank)
+        return 0.7 * self.topic + 0.3 * self.context + 0.1 * self.focus + 0.04 / (1 + self.rank)
 
 
 class Answerer:
@@ -193,7 +193,10 @@ class Answerer:
     def _confidence(self, q: Question, best: Scored) -> float:
         base = 0.6 * best.coverage + 0.4 * best.context
         if q.kind in TYPED and best.span is None:
-            base *= 0.25  # asked for a number, a date or a name, and none is there
+            # Asked for a number, a date or a name, and none is there. Numbers and dates are
+            # written in more ways than the patterns know; a who-question whose sentence has
+            # neither a name nor the question's wording around a slot has nothing to offer.
+            base *= 0.25 if q.kind == "who" else 0.4
         # The question names a meeting number, a person or a place the cited article never
         # mentions: probably the wrong article. A city paper says "我市" for its own city, so a
         # missing place weighs least.
