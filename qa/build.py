@@ -225,9 +225,14 @@ def ensure_index(settings: Settings, *, quiet: bool = False, out: TextIO | None 
     out = out or sys.stderr
     try:
         index = load_index(settings.index_dir)
-    except (IndexMissingError, IndexStaleError) as err:
+    except IndexMissingError:
         if not quiet:
-            print(f"{err} Building it now ...", file=out)
+            print(f"No index in {settings.index_dir} yet; building it now ...", file=out)
+        return _build_and_report(settings, quiet, out)
+    except IndexStaleError as err:
+        if not quiet:
+            # The error names `qa build --full` as the fix: that is what happens now.
+            print(f"{str(err).split(';')[0]}; rebuilding it now ...", file=out)
         return _build_and_report(settings, quiet, out)
     report = load_corpus(settings.corpus_dir)
     model = resolve_model(settings, index)
