@@ -178,11 +178,23 @@ def slot(q: Question, key: str) -> list[tuple[int, int]]:
     return [sp for sp, _ in sorted(spans.items(), key=lambda x: (-x[1], x[0][1] - x[0][0]))]
 
 
+# Adverbs that news prose puts before the verb a slot stops at ("在区人民会堂三楼[隆重]开幕").
+_TRAILING_ADVERBS = ("隆重", "正式", "顺利", "成功", "圆满", "胜利", "首次", "共同", "分别", "正在", "已经")
+_PAIRS = {"”": "“", "）": "（", ")": "(", "」": "「", "』": "『", "》": "《"}
+
+
 def _trim(key: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and (key[start] in _EDGE or key[start:end].startswith(_LEAD)):
         start += 1
     while end > start and key[end - 1] in _EDGE.replace("”", "").replace("）", "").replace(")", ""):
         end -= 1
+    # A closing mark whose opening one is outside the span is not part of the answer.
+    while end > start and key[end - 1] in _PAIRS and _PAIRS[key[end - 1]] not in key[start:end - 1]:
+        end -= 1
+    for adverb in _TRAILING_ADVERBS:
+        if key[start:end].endswith(adverb) and end - len(adverb) > start:
+            end -= len(adverb)
+            break
     return (start, end) if end > start else None
 
 
@@ -194,8 +206,11 @@ def candidates(q: Question, key: str) -> list[tuple[int, int]]:
         return when(q, key)
     if q.kind == "who":
         # A who-answer names someone: slot spans that hold a name first, then the names.
+        # A who-answer names someone: the names inside slot spans first (the slot says which
+        # name is meant, the name is the answer), then the other names.
         names = person(q, key)
-        return [sp for sp in slot(q, key) if any(a < sp[1] and sp[0] < b for a, b in names)] + names
+        inside = [n for sp in slot(q, key) for n in names if sp[0] <= n[0] and n[1] <= sp[1]]
+        return list(dict.fromkeys(inside + names))
     if q.kind in ("where", "what"):
         return slot(q, key)
     return []
