@@ -115,6 +115,8 @@ class Answerer:
         out: list[Scored] = []
         for rank, hit in enumerate(hits):
             article = self.index.articles[hit.chunk.article_id]
+            title = normalize_key(article.title)
+            in_title = {word: _found(word, title) for word in weights}
             spans = sentence_spans(article.text, hit.chunk.start, hit.chunk.end)
             for s, e in spans:
                 if (article.id, s) in seen:
@@ -122,13 +124,13 @@ class Answerer:
                 seen.add((article.id, s))
                 key = normalize_key(article.text[s:e])
                 near = normalize_key(article.title + " " + _around(article.text, s, e))
-                title = normalize_key(article.title)
+                found = {word: _found(word, key) for word in weights}
                 # A word of the article's title is what every sentence of it is about (a
                 # sentence says "it" rather than repeat the name): it counts as present.
-                here = sum(w * _found(word, key) for word, w in weights.items())
-                topic = sum(w * max(_found(word, key), _found(word, title)) for word, w in weights.items())
-                ctx = sum(w * max(_found(word, key), _found(word, near)) for word, w in weights.items())
-                focus = sum(w * _found(word, key) for word, w in near_wh.items())
+                here = sum(w * found[word] for word, w in weights.items())
+                topic = sum(w * max(found[word], in_title[word]) for word, w in weights.items())
+                ctx = sum(w * max(found[word], _found(word, near)) for word, w in weights.items())
+                focus = sum(w * found[word] for word, w in near_wh.items())
                 out.append(Scored(article, s, e, here / total, ctx / total, rank, topic=topic / total,
                                   focus=focus / focus_total))
         out.sort(key=lambda x: -x.score)
