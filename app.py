@@ -1,5 +1,5 @@
 """The chat page: a thin Gradio adapter over `qa`. Questions in; answers, highlighted quotes and
-whole articles out. Retrieval and answering live in `qa`; the HTML comes from `qa.presentation`.
+whole articles out. Retrieval and answering live in `qa`; the HTML comes from `qa.page`.
 
 Run `python app.py [--port N] [--host H] [--index DIR] [--corpus DIR]` or `qa serve`.
 """
@@ -10,19 +10,27 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
 
+import argparse  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
+from qa.console import add_location_options, add_page_options, run, settings_from  # noqa: E402
 from qa.errors import QAError  # noqa: E402
-from qa.examples import example_questions  # noqa: E402
-from qa.filters import allowed_ids, date_range, sources  # noqa: E402
-from qa.followup import resolve  # noqa: E402
-from qa.live import LiveAnswerer  # noqa: E402
-from qa.presentation import answer_html, article_html, article_order, article_rows, error_html, shown_question  # noqa: E402,E501
+from qa.page import (  # noqa: E402
+    LiveAnswerer,
+    answer_html,
+    article_html,
+    article_order,
+    article_rows,
+    error_html,
+    example_questions,
+    shown_question,
+)
 from qa.questions import validate  # noqa: E402
+from qa.retrieve import allowed_ids, date_range, resolve, sources  # noqa: E402
 
 # One answer takes tens of milliseconds: two at a time keep the page responsive, and a burst
 # beyond the queue's size is told to retry instead of piling up.
@@ -187,9 +195,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from qa.cli import main as cli_main
-
-    return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
+    """`python app.py [options]`: the same options and messages as `qa serve`."""
+    p = argparse.ArgumentParser(prog="app.py", description="Open the chat page (builds the index first when "
+                                "missing or stale).")
+    add_location_options(p)
+    add_page_options(p)
+    args = p.parse_args(argv)
+    settings = settings_from(args)
+    return run(lambda: serve(settings, host=args.host, port=args.port))
 
 
 if __name__ == "__main__":

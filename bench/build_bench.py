@@ -20,9 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.build import BuildSummary, build
 from qa.config import ROOT, Settings
-from qa.index import Index
+from qa.index import BuildSummary, Index, build
 
 CMRC = ROOT.parent / "shared" / "datasets" / "cmrc2018" / "cmrc2018_dev.json"
 # Appended to one article to make the one-article change.

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Settings  # noqa: E402
-from qa.corpus import load_corpus  # noqa: E402
-from qa.evaluation import load_questions  # noqa: E402
+from qa.evaluate import load_questions  # noqa: E402
+from qa.ingest import load_corpus  # noqa: E402
 from qa.pipeline import open_answerer  # noqa: E402
 from qa.text import sentence_spans, tokenize  # noqa: E402
 

@@ -9,17 +9,15 @@ import os
 import sys
 from pathlib import Path
 
-from qa.config import Settings, default_settings
+from qa.config import Settings
+from qa.console import add_location_options, add_page_options, run, settings_from
 from qa.errors import QAError
-from qa.retrieval import RETRIEVERS
+from qa.retrieve import RETRIEVERS
 
-
-def _common(p: argparse.ArgumentParser, corpus: bool = True) -> None:
-    if corpus:
-        p.add_argument("--corpus", metavar="DIR", help="directory of articles (default: corpus/)")
-    p.add_argument("--index", metavar="DIR", help="index directory (default: embeddings/)")
-    p.add_argument("--model", metavar="NAME_OR_PATH",
-                   help="sentence-transformers model id or directory (default: the bundled multilingual-e5-small)")
+# `qa serve` finds the chat page through this entry point, which pyproject.toml declares for app.py:
+# the page sits above qa (it imports gradio and qa), so qa never imports it by name.
+PAGE_ENTRY_POINTS = "qa.pages"
+PAGE = "chat"
 
 
 def _retriever_list(value: str) -> list[str]:
@@ -37,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build or refresh the index of the corpus")
-    _common(b)
+    add_location_options(b)
     b.add_argument("--full", action="store_true", help="re-embed every chunk instead of reusing unchanged ones")
     b.add_argument("--quiet", action="store_true", help="no progress bar, messages or summary line")
     b.add_argument("--json", action="store_true",
@@ -47,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question", help="the question, e.g. 淄川区政协会议应到委员多少名？")
-    _common(a)
+    add_location_options(a)
     a.add_argument("--json", action="store_true", help="print the answer as a JSON object")
     a.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
     a.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
@@ -57,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--questions", metavar="FILE.jsonl", help="JSON Lines question file over --corpus")
     source.add_argument("--squad", metavar="FILE.json",
                         help="SQuAD-format benchmark (e.g. CMRC 2018 dev): every paragraph becomes an article")
-    _common(e)
+    add_location_options(e)
     e.add_argument("--out", metavar="DIR", default="reports", help="where the report goes (default: reports/)")
     e.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
     e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
@@ -69,24 +67,14 @@ def parser() -> argparse.ArgumentParser:
                    help="failed questions listed per kind in report.md (default 10)")
 
     s = sub.add_parser("serve", help="open the chat page (builds the index first when missing or stale)")
-    _common(s)
-    s.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
-    s.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    add_location_options(s)
+    add_page_options(s)
     return p
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    return default_settings().with_(
-        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
-        model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
-        retriever=getattr(args, "retriever", None),
-    )
-
-
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.build import build, plural
-    from qa.corpus import load_corpus
+    from qa.index import build, plural
+    from qa.ingest import load_corpus
 
     if args.check:
         # Reads the corpus only: nothing is embedded and nothing is written to the index directory.
@@ -145,13 +133,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from qa.evaluation import compare, load_questions, write_outputs
+    from qa.evaluate import compare, load_questions, metrics_table, write_outputs
     from qa.pipeline import answerer_for
-    from qa.reports import metrics_table
 
     run: dict = {"date": time.strftime("%Y-%m-%d"), "cpu_cores": os.cpu_count()}
     if args.squad:
-        from qa.squad import cached_index, load_squad
+        from qa.evaluate import cached_index, load_squad
 
         squad = load_squad(Path(args.squad), args.limit)
         cache = Path(args.cache).expanduser() if args.cache else None
@@ -160,8 +147,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         build_seconds: float | None = cached.build_seconds
         run.update(dataset=Path(args.squad).name, index_reused=cached.reused)
     else:
-        from qa.build import ensure_index
-        from qa.index import live_dir
+        from qa.index import ensure_index, live_dir
 
         items, warnings = load_questions(Path(args.questions))
         items = items[: args.limit] if args.limit is not None else items
@@ -190,8 +176,12 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from app import serve
+    from importlib.metadata import entry_points
 
+    pages = entry_points(group=PAGE_ENTRY_POINTS, name=PAGE)
+    if not pages:
+        raise QAError("The chat page is not installed; run `pip install -e .` in the project directory.")
+    serve = next(iter(pages)).load()
     return serve(settings, host=args.host, port=args.port)
 
 
@@ -200,14 +190,4 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = settings_from(args)
     commands = {"build": cmd_build, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
-    try:
-        return commands[args.command](args, settings)
-    except QAError as err:
-        print(f"qa: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("qa: interrupted.", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # output piped into `head` and the like: not an error
-        sys.stderr.close()
-        return 0
+    return run(lambda: commands[args.command](args, settings))

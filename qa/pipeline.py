@@ -1,16 +1,45 @@
-"""Settings -> a ready Answerer: the one place that joins index, retriever and answerer."""
+"""Settings -> a ready Answerer: the one place that joins index, retriever and reader."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import replace
 from typing import TextIO
 
-from qa.answering import Answerer
-from qa.build import ensure_index
 from qa.config import Settings
-from qa.embedders import load_embedder
 from qa.errors import ModelError
-from qa.index import Index
-from qa.retrieval import make_retriever
+from qa.index import Index, document_frequencies, ensure_index, load_embedder
+from qa.questions import analyse
+from qa.read import AnswerReader, RuleReader
+from qa.records import Answer, Traced
+from qa.retrieve import Retriever, make_retriever
+
+
+class Answerer:
+    """Answers questions over an index: the retriever ranks chunks, the reader answers from them."""
+
+    def __init__(self, index: Index, retriever: Retriever, reader: AnswerReader, top_k: int = 5,
+                 candidate_chunks: int = 8) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.reader = reader
+        self.top_k = top_k
+        self.candidate_chunks = candidate_chunks
+
+    def ask(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None) -> Answer:
+        """Answer ``question``; ``allowed`` limits retrieval to those article ids (filters)."""
+        return self.ask_traced(question, top_k, allowed).answer
+
+    def ask_traced(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None,
+                   depth: int = 0) -> Traced:
+        """Answer ``question`` and return the ranked hits too: ``depth`` hits when that is more than
+        the reader reads, from the same single search (the answer only uses the first ones)."""
+        q = analyse(question)
+        top_k = top_k or self.top_k
+        read = max(top_k, self.candidate_chunks)
+        hits = self.retriever.search(q.text, max(read, depth), allowed)
+        answer = self.reader.read(q, hits[:read], top_k)
+        return Traced(replace(answer, retriever=self.retriever.name), tuple(hits), read)
 
 
 def answerer_for(index: Index, settings: Settings, retriever: str | None = None) -> Answerer:
@@ -22,7 +51,8 @@ def answerer_for(index: Index, settings: Settings, retriever: str | None = None)
         if embedder.dim != int(index.meta["dim"]):
             raise ModelError(f"The model {embedder.name} gives {embedder.dim}-d vectors but the index holds "
                              f"{index.meta['dim']}-d ones; run `qa build --full` to rebuild it.")
-    return Answerer(index, make_retriever(name, index, embedder), top_k=settings.top_k)
+    reader = RuleReader(index.articles, *document_frequencies(index))
+    return Answerer(index, make_retriever(name, index, embedder), reader, top_k=settings.top_k)
 
 
 def open_answerer(settings: Settings, retriever: str | None = None, *, quiet: bool = False,

@@ -88,6 +88,15 @@ class Answer:
         }
 
 
+@dataclass(frozen=True)
+class Traced:
+    """An answer with the ranked hits it was drawn from (evaluation ranks the gold article in them)."""
+
+    answer: Answer
+    hits: tuple[Hit, ...]  # best first, possibly deeper than the answer read
+    read: int  # how many of ``hits`` the answer was drawn from
+
+
 def references(quotes: tuple[Quote, ...]) -> list[dict]:
     """Distinct articles cited, in the order of their first quote."""
     seen: dict[str, dict] = {}

@@ -1,5 +1,5 @@
 """`qa build` in a child process with the fake embedder, held still at one stage so that a test can
-kill it there (tests/test_build_safety.py). Not a test module.
+kill it there (tests/index/test_build_safety.py). Not a test module.
 
     python tests/build_child.py STAGE [qa build options...]
 
@@ -18,8 +18,8 @@ import time
 import bm25s
 from conftest import FakeEmbedder
 
-import qa.build
-import qa.index
+import qa.index.builder
+import qa.index.store
 from qa.cli import main
 
 STAGE = sys.argv[1]
@@ -39,19 +39,19 @@ class HeldEmbedder(FakeEmbedder):
 
 
 fake = HeldEmbedder()
-qa.build.load_embedder = lambda name=None: fake
-qa.build.canonical_model_name = lambda name=None: fake.name
+qa.index.builder.load_embedder = lambda name=None: fake
+qa.index.builder.canonical_model_name = lambda name=None: fake.name
 
 if STAGE == "save":
     bm25s.BM25.save = lambda self, *args, **kwargs: hold("saving")
 if STAGE == "publish":
-    point_to = qa.index.point_to
+    point_to = qa.index.store.point_to
 
     def held_point_to(root, name):
         hold("publishing")
         point_to(root, name)
 
-    qa.index.point_to = held_point_to
+    qa.index.store.point_to = held_point_to
 
 if __name__ == "__main__":
     sys.exit(main(["build", *sys.argv[2:]]))

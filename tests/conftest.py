@@ -44,14 +44,14 @@ class FakeEmbedder:
 def fake_embedder(monkeypatch):
     """Route every model name to the fake embedder (unit tests of build and retrieval)."""
     fake = FakeEmbedder()
-    import qa.build
-    import qa.embedders
+    import qa.index.builder
+    import qa.index.embedders
     import qa.pipeline
 
-    monkeypatch.setattr(qa.embedders, "load_embedder", lambda name=None: fake)
-    monkeypatch.setattr(qa.build, "load_embedder", lambda name=None: fake)
+    monkeypatch.setattr(qa.index.embedders, "load_embedder", lambda name=None: fake)
+    monkeypatch.setattr(qa.index.builder, "load_embedder", lambda name=None: fake)
     monkeypatch.setattr(qa.pipeline, "load_embedder", lambda name=None: fake)
-    monkeypatch.setattr(qa.build, "canonical_model_name", lambda name=None: fake.name)
+    monkeypatch.setattr(qa.index.builder, "canonical_model_name", lambda name=None: fake.name)
     return fake
 
 
@@ -68,7 +68,7 @@ def small_corpus(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def bundled_settings(tmp_path_factory) -> Settings:
     """Settings whose index of the bundled corpus is built once, with the real default model."""
-    from qa.build import build
+    from qa.index import build
 
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("embeddings"))
     build(settings, quiet=True)
@@ -88,7 +88,7 @@ def chat_url(bundled_settings):
     import socket
 
     import app
-    from qa.live import LiveAnswerer
+    from qa.page import LiveAnswerer
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

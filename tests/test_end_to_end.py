@@ -9,7 +9,7 @@ from conftest import QUESTIONS
 
 from qa.cli import main
 from qa.errors import QuestionError
-from qa.evaluation import evaluate, load_questions
+from qa.evaluate import evaluate, load_questions
 
 CASES = [
     ("淄川区政协会议应到委员多少名？", "248名"),

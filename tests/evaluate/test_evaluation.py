@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.cli import main
-from qa.evaluation import Item, run_item
-from qa.reports import failure_kind, render
-from qa.squad import cache_dir, load_squad
+from qa.evaluate import Item, cache_dir, failure_kind, load_squad, render, run_item
 
 SQUAD = {
     "version": "v1.0",
@@ -79,12 +77,12 @@ def test_squad_eval_compares_retrievers_and_reuses_its_cached_index(squad_file, 
     built = report["metrics"]["index_build_seconds"]
 
     # Second run: same file, same embedder -> the cached index is reused, nothing is built.
-    import qa.build
+    import qa.index.builder
 
     def no_build(*args, **kwargs):
         raise AssertionError("the cached index should have been reused")
 
-    monkeypatch.setattr(qa.build, "build", no_build)
+    monkeypatch.setattr(qa.index.builder, "build", no_build)
     assert main(["eval", "--squad", str(squad_file), "--cache", str(cache), "--out", str(out), "--limit", "2"]) == 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["run"]["index_reused"] is True

@@ -7,8 +7,8 @@ import json
 import pytest
 from conftest import CORPUS, QUESTIONS
 
-from qa.corpus import load_corpus
-from qa.evaluation import load_questions
+from qa.evaluate import load_questions
+from qa.ingest import load_corpus
 
 
 @pytest.fixture(scope="module")

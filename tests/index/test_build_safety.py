@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.build import build
 from qa.config import Settings
-from qa.index import CURRENT, LOCK, live_dir, load_index, vectors_of
-from qa.live import LiveAnswerer
+from qa.index import CURRENT, LOCK, build, live_dir, load_index, vectors_of
+from qa.page import LiveAnswerer
 
-CHILD = Path(__file__).with_name("build_child.py")
+CHILD = Path(__file__).parents[1] / "build_child.py"  # beside conftest.py, whose fake embedder it imports
 NEW_ARTICLE = "新文章\n聊城市向彭水捐赠价值50万元的抗疫物资。物资由二十辆卡车运抵彭水县。"
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import CORPUS
 
-from qa.chunking import chunk_article, chunk_corpus
-from qa.corpus import load_corpus
+from qa.ingest import chunk_article, chunk_corpus, load_corpus
 from qa.text import join_hard_breaks, normalize_key, sentence_spans, tokenize
 
 ARTICLES = load_corpus(CORPUS).articles

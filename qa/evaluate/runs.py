@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from qa.answering import Answerer
 from qa.errors import QAError
-from qa.metrics import cmrc_em, cmrc_f1, recall_curve, summarise
-from qa.records import Hit
+from qa.evaluate.metrics import cmrc_em, cmrc_f1, recall_curve, summarise
+from qa.records import Hit, Traced
+from qa.retrieve import Retriever
 
 # Chunks ranked per question: deep enough for recall@10 at the article level (an article has
 # several chunks) and for the recall@k curve up to k=20.
 DEPTH = 50
+
+
+class TracingAnswerer(Protocol):
+    """What evaluation asks of an answerer (`qa.pipeline.Answerer` is one): its retriever, and an
+    answer traced back to the ranked hits. The pipeline hands answerers in; evaluation never makes one."""
+
+    retriever: Retriever
+
+    def ask_traced(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None,
+                   depth: int = 0) -> Traced: ...
 
 
 @dataclass(frozen=True)
@@ -62,13 +74,13 @@ def ranked_articles(hits: tuple[Hit, ...] | list[Hit]) -> list[str]:
     return list(dict.fromkeys(h.chunk.article_id for h in hits))
 
 
-def search_depth(answerer: Answerer) -> int:
+def search_depth(answerer: TracingAnswerer) -> int:
     """How many chunks to rank per question: the hybrid retriever's own candidate depth, so the
     answer is drawn from exactly what `qa ask` would retrieve."""
     return max(DEPTH, int(getattr(answerer.retriever, "depth", 0)))
 
 
-def run_item(answerer: Answerer, item: Item, depth: int | None = None) -> dict:
+def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None) -> dict:
     """The `qa ask` object for one item, plus id, expected, correct, em, f1, gold_rank (rank of the
     gold article among the retrieved ones, None when not retrieved) and latency_ms."""
     depth = search_depth(answerer) if depth is None else depth
@@ -99,7 +111,7 @@ def run_item(answerer: Answerer, item: Item, depth: int | None = None) -> dict:
             "latency_ms": round(latency, 2)}
 
 
-def evaluate(answerer: Answerer, items: list[Item], article_text: dict[str, str], *,
+def evaluate(answerer: TracingAnswerer, items: list[Item], article_text: dict[str, str], *,
              progress: bool = True, label: str | None = None) -> dict:
     """Run every item; return {"metrics": ..., "questions": [...], "recall_curve": [...]}.
 
@@ -115,7 +127,7 @@ def evaluate(answerer: Answerer, items: list[Item], article_text: dict[str, str]
     return {"metrics": metrics, "questions": rows, "recall_curve": recall_curve(rows)}
 
 
-def compare(answerers: list[Answerer], items: list[Item], article_text: dict[str, str], *,
+def compare(answerers: list[TracingAnswerer], items: list[Item], article_text: dict[str, str], *,
             progress: bool = True) -> dict:
     """The same items through several answerers (one per retriever) over one index.
 
@@ -149,8 +161,8 @@ def write_report(report: dict, out_dir: Path) -> Path:
 
 def write_outputs(report: dict, out_dir: Path, worst: int = 10) -> list[Path]:
     """report.json, report.md and the PNG plots in ``out_dir``; the paths written."""
-    from qa.plots import LATENCY_PNG, RECALL_PNG, latency_plot, recall_plot
-    from qa.reports import render
+    from qa.evaluate.plots import LATENCY_PNG, RECALL_PNG, latency_plot, recall_plot
+    from qa.evaluate.reports import render
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

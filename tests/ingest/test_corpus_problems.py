@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.build import build
 from qa.cli import main
 from qa.config import Settings
-from qa.corpus import load_corpus
-from qa.index import load_index
+from qa.index import build, load_index
+from qa.ingest import load_corpus
 
 TITLE = "淄川区政协会议隆重开幕"
 BODY = "2月7日上午，政协淄川区第十二届委员会第五次会议在区人民会堂隆重开幕。本次会议应到委员248名。"

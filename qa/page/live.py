@@ -1,16 +1,15 @@
 """An answerer that follows the live index: a long-running process (the chat page) picks up a
-rebuilt index without a restart, and never reads a half-written one (see qa.index)."""
+rebuilt index without a restart, and never reads a half-written one (see qa.index.store)."""
 
 from __future__ import annotations
 
 import sys
 import threading
 
-from qa.answering import Answerer
 from qa.config import Settings
 from qa.errors import QAError
 from qa.index import live_dir, load_index
-from qa.pipeline import answerer_for, open_answerer
+from qa.pipeline import Answerer, answerer_for, open_answerer
 
 
 class LiveAnswerer:

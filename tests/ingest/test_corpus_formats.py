@@ -10,8 +10,8 @@ import pytest
 from conftest import CORPUS, SEEDS
 
 from qa.config import ROOT
-from qa.corpus import infer_year, load_corpus, parse_date
 from qa.errors import CorpusError
+from qa.ingest import infer_year, load_corpus, parse_date
 
 BODY = "2月7日上午，政协会议在区人民会堂隆重开幕。\n本次会议应到委员248名。2021年是开局之年。"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from qa.presentation import (
+from qa.page.presentation import (
     CLOSEST_LABEL,
     NOT_FOUND,
     answer_html,

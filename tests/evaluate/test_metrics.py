@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.metrics import (
+from qa.evaluate.metrics import (
     cmrc_em,
     cmrc_f1,
     cmrc_tokens,

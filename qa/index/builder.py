@@ -1,5 +1,5 @@
 """Build the index from the corpus: incremental (unchanged articles keep their vectors), locked
-against a second build, with a progress bar, and made live atomically by `qa.index.save_index`."""
+against a second build, with a progress bar, and made live atomically by `qa.index.store.save_index`."""
 
 from __future__ import annotations
 
@@ -12,13 +12,11 @@ from typing import TextIO
 
 import numpy as np
 
-from qa.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
-from qa.chunking import CHUNKER_VERSION, chunk_corpus
 from qa.config import Settings
-from qa.corpus import load_corpus
-from qa.embedders import canonical_model_name, load_embedder
 from qa.errors import IndexMissingError, IndexStaleError
-from qa.index import (
+from qa.index.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
+from qa.index.embedders import canonical_model_name, load_embedder
+from qa.index.store import (
     FORMAT_VERSION,
     Index,
     build_lock,
@@ -30,6 +28,7 @@ from qa.index import (
     save_index,
     stale_reason,
 )
+from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
 from qa.records import Article
 from qa.text import tokenize
 

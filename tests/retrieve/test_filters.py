@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.filters import FilterError, allowed_ids, date_range, parse_day, sources
 from qa.records import Article
+from qa.retrieve import FilterError, allowed_ids, date_range, parse_day, sources
 
 ARTICLES = [
     Article("a", "甲", "x", "p", "大众日报", "2021-01-13"),

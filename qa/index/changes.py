@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index import Index, chunk_key, key_hash, tokens_of, vectors_of
+from qa.index.store import Index, chunk_key, key_hash, tokens_of, vectors_of
 from qa.records import Article
 
 

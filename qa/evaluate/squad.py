@@ -2,7 +2,7 @@
 every question is asked against the whole collection, and its gold article is its paragraph.
 
 The paragraphs are written once as a JSON Lines corpus into a cache directory keyed by the data
-file's hash and the embedder, and indexed there with `qa.build.build`; later runs reuse it.
+file's hash and the embedder, and indexed there with `qa.index.build`; later runs reuse it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TextIO
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.evaluation import Item
+from qa.evaluate.runs import Item
 from qa.index import Index
 
 BUILD_RECORD = "build.json"
@@ -122,8 +122,8 @@ def write_corpus(paragraphs: tuple[Paragraph, ...], corpus_dir: Path) -> None:
 def cached_index(data_file: Path, squad: SquadSet, settings: Settings, *, root: Path | None = None,
                  quiet: bool = False, out: TextIO | None = None) -> CachedIndex:
     """The index of a SQuAD file's paragraphs, built into the cache on first use and rebuilt by
-    `qa.build.ensure_index` whenever the paragraphs or the embedder no longer match it."""
-    from qa.build import ensure_index, resolve_model
+    `qa.index.ensure_index` whenever the paragraphs or the embedder no longer match it."""
+    from qa.index import ensure_index, resolve_model
 
     model = resolve_model(settings, None)  # the embedder a fresh build would use
     where = cache_dir(Path(data_file), model, root)

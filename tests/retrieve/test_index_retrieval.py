@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from qa.build import build, ensure_index
 from qa.config import Settings
 from qa.errors import IndexMissingError, IndexStaleError
-from qa.index import live_dir, load_index
-from qa.retrieval import RETRIEVERS, make_retriever, rrf
+from qa.index import build, ensure_index, live_dir, load_index
+from qa.retrieve import RETRIEVERS, make_retriever, rrf
 
 QUERIES = ["淄川区政协会议应到委员多少名", "济南淄博同城化协议在哪里签订", "臨淄區新建保障性住房多少套", "政府工作报告"]
 

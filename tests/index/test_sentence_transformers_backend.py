@@ -8,9 +8,8 @@ import json
 import pytest
 
 from qa.cli import main
-from qa.embedders import SentenceTransformerEmbedder
 from qa.errors import ModelError
-from qa.index import live_dir
+from qa.index import SentenceTransformerEmbedder, live_dir
 
 
 @pytest.fixture(scope="module")

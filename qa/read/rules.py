@@ -1,5 +1,5 @@
-"""Hits -> Answer: the sentence that answers, a short span of it, quotes and references, or an
-abstention when the articles do not support an answer.
+"""Hits -> Answer by rules: the sentence that answers, a short span of it, quotes and references,
+or an abstention when the articles do not support an answer.
 
 Sentences of the retrieved chunks are scored by how much of the question's topic they contain
 (IDF-weighted keyword coverage, with the article title and neighbouring sentences as context);
@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-
-from qa.index import Index
-from qa.questions import Question, analyse
+from qa.questions import Question
+from qa.read.spans import SLOT_KINDS, TYPED, candidates
 from qa.records import Answer, Article, Hit, Quote
-from qa.retrieval import Retriever
-from qa.spans import SLOT_KINDS, TYPED, candidates
 from qa.text import normalize_key, sentence_spans
 
 NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
@@ -29,15 +25,6 @@ ENTITY_PENALTY = {"ordinal": 0.6, "name": 0.7, "place": 0.8}
 _CAUSE_BEFORE = ("随着", "由于", "因为", "鉴于")
 _CAUSE_OPENERS = ("对此", "因此", "为此", "所以")
 _PURPOSE_AFTER = ("为了", "以便", "从而", "确保")
-
-
-@dataclass(frozen=True)
-class Traced:
-    """An answer with the ranked hits it was drawn from (evaluation ranks the gold article in them)."""
-
-    answer: Answer
-    hits: tuple[Hit, ...]  # best first, possibly deeper than the answerer read
-    read: int  # how many of ``hits`` the answer was drawn from
 
 
 @dataclass(frozen=True)
@@ -62,51 +49,40 @@ class Scored:
         return 0.7 * self.topic + 0.3 * self.context + 0.1 * self.focus + 0.04 / (1 + self.rank)
 
 
-class Answerer:
-    """Answers questions from an index with a retriever; thresholds set when to abstain."""
+class RuleReader:
+    """Answers from ranked hits by scoring their sentences; ``min_confidence`` sets when to abstain.
 
-    def __init__(self, index: Index, retriever: Retriever, top_k: int = 5, min_confidence: float = 0.3,
-                 candidate_chunks: int = 8) -> None:
-        self.index = index
-        self.retriever = retriever
-        self.top_k = top_k
+    It is handed the articles and the BM25 document frequencies (to weigh question words by how
+    rare they are), never the index or a retriever.
+    """
+
+    def __init__(self, articles: Mapping[str, Article], doc_freq: Mapping[str, int], n_docs: int,
+                 min_confidence: float = 0.3) -> None:
+        self.articles = articles
         self.min_confidence = min_confidence
-        self.candidate_chunks = candidate_chunks
-        self._idf = _idf_table(index)
+        self._doc_freq = doc_freq
+        self._n_docs = n_docs
 
     def idf(self, word: str) -> float:
-        n = self.index.bm25.scores["num_docs"]
-        df = self._idf.get(word, 0)
+        n = self._n_docs
+        df = self._doc_freq.get(word, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def ask(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None) -> Answer:
-        """Answer ``question``; ``allowed`` limits retrieval to those article ids (filters)."""
-        return self.ask_traced(question, top_k, allowed).answer
-
-    def ask_traced(self, question: str, top_k: int | None = None, allowed: Collection[str] | None = None,
-                   depth: int = 0) -> Traced:
-        """Answer ``question`` and return the ranked hits too: ``depth`` hits when that is more than
-        the answerer reads, from the same single search (the answer only uses the first ones)."""
-        q = analyse(question)
-        top_k = top_k or self.top_k
-        read = max(top_k, self.candidate_chunks)
-        hits = self.retriever.search(q.text, max(read, depth), allowed)
-        return Traced(self._answer(q, hits[:read], top_k), tuple(hits), read)
-
-    def _answer(self, q: Question, hits: list[Hit], top_k: int) -> Answer:
+    def read(self, q: Question, hits: Sequence[Hit], top_k: int) -> Answer:
+        """The answer to ``q`` drawn from ``hits`` (best first), quoting at most ``top_k`` passages."""
         scored = self._sentences(q, hits)
         if not scored:
-            return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind, self.retriever.name)
+            return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind)
         best = self._extend(q, self._choose(q, scored))
         confidence = self._confidence(q, best)
         quotes = self._quotes(best, scored, top_k)
         if confidence < self.min_confidence:
-            return Answer(q.text, NOT_FOUND, True, confidence, (), quotes, q.kind, self.retriever.name)
-        return Answer(q.text, self._short(q, best), False, confidence, quotes, (), q.kind, self.retriever.name)
+            return Answer(q.text, NOT_FOUND, True, confidence, (), quotes, q.kind)
+        return Answer(q.text, self._short(q, best), False, confidence, quotes, (), q.kind)
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def _sentences(self, q: Question, hits: list[Hit]) -> list[Scored]:
+    def _sentences(self, q: Question, hits: Sequence[Hit]) -> list[Scored]:
         weights = {w: self.idf(w) for w in q.keywords}
         total = sum(weights.values()) or 1.0
         near_wh = {w: weights[w] for w in _focus_words(q)}
@@ -114,7 +90,7 @@ class Answerer:
         seen: set[tuple[str, int]] = set()
         out: list[Scored] = []
         for rank, hit in enumerate(hits):
-            article = self.index.articles[hit.chunk.article_id]
+            article = self.articles[hit.chunk.article_id]
             title = normalize_key(article.title)
             in_title = {word: _found(word, title) for word in weights}
             spans = sentence_spans(article.text, hit.chunk.start, hit.chunk.end)
@@ -290,9 +266,3 @@ def _around(text: str, start: int, end: int, reach: int = 80) -> str:
     """The text just before and after a sentence (its neighbours), for context matches."""
     return text[max(0, start - reach):start] + " " + text[end:end + reach]
 
-
-def _idf_table(index: Index) -> dict[str, int]:
-    """Document frequency of each BM25 vocabulary token (columns of bm25s's CSC matrix)."""
-    indptr = np.asarray(index.bm25.scores["indptr"])
-    df = np.diff(indptr)
-    return {tok: int(df[i]) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}

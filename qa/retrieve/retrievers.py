@@ -7,8 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.embedders import Embedder
-from qa.index import Index
+from qa.index import Embedder, Index
 from qa.records import Hit
 from qa.text import tokenize
 
@@ -118,7 +117,7 @@ def make_retriever(name: str, index: Index, embedder: Embedder | None = None) ->
     if name == "bm25":
         return BM25Retriever(index)
     if embedder is None:
-        from qa.embedders import load_embedder
+        from qa.index.embedders import load_embedder  # looked up when called: tests swap in a fake
 
         embedder = load_embedder(index.meta["embedder"])
     dense = DenseRetriever(index, embedder)

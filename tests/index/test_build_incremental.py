@@ -11,13 +11,11 @@ import numpy as np
 import pytest
 from conftest import FakeEmbedder
 
-import qa.build
-from qa.build import build
-from qa.chunking import chunk_corpus
+import qa.index.builder
 from qa.cli import main
 from qa.config import Settings
-from qa.corpus import load_corpus
-from qa.index import LOCK, live_dir, load_index, vectors_of
+from qa.index import LOCK, build, live_dir, load_index, vectors_of
+from qa.ingest import chunk_corpus, load_corpus
 
 EXTRA = "\n补充报道：会后各代表团分组讨论了政府工作报告。"
 
@@ -45,13 +43,13 @@ def embedded(fake_embedder, monkeypatch) -> list[str]:
 def tokenized(monkeypatch) -> list[str]:
     """The chunk keys the build tokenises for BM25."""
     keys: list[str] = []
-    tokenize = qa.build.tokenize
+    tokenize = qa.index.builder.tokenize
 
     def recording(key: str) -> list[str]:
         keys.append(key)
         return tokenize(key)
 
-    monkeypatch.setattr(qa.build, "tokenize", recording)
+    monkeypatch.setattr(qa.index.builder, "tokenize", recording)
     return keys
 
 
@@ -119,7 +117,7 @@ def test_new_tokenizer_rebuilds_bm25_but_reuses_every_vector(settings, embedded,
     index, _ = build(settings, quiet=True)
     embedded.clear()
     tokenized.clear()
-    monkeypatch.setattr(qa.build, "tokenizer_version", lambda: "another")
+    monkeypatch.setattr(qa.index.builder, "tokenizer_version", lambda: "another")
     again, summary = build(settings, quiet=True)
     assert summary.written and summary.chunks_embedded == 0 and embedded == []
     assert len(tokenized) == len(index.chunks)
@@ -154,8 +152,8 @@ def test_another_model_rebuilds_everything_with_a_message(settings, fake_embedde
         dim = 32
 
     models = {fake_embedder.name: fake_embedder, OtherEmbedder.name: OtherEmbedder()}
-    monkeypatch.setattr(qa.build, "canonical_model_name", lambda name=None: name or fake_embedder.name)
-    monkeypatch.setattr(qa.build, "load_embedder", lambda name=None: models[name or fake_embedder.name])
+    monkeypatch.setattr(qa.index.builder, "canonical_model_name", lambda name=None: name or fake_embedder.name)
+    monkeypatch.setattr(qa.index.builder, "load_embedder", lambda name=None: models[name or fake_embedder.name])
     build(settings, quiet=True)
 
     out = io.StringIO()

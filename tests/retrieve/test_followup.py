@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import resolve
+from qa.retrieve import resolve
 
 FIRST = "淄川区政协会议应到委员多少名？"
 

@@ -1,0 +1,51 @@
+"""What `qa` and `python app.py` share: the options that place corpus, index, model and page, and one
+clear line per error instead of a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from qa.config import Settings, default_settings
+from qa.errors import QAError
+
+
+def add_location_options(p: argparse.ArgumentParser, corpus: bool = True) -> None:
+    """--corpus (unless ``corpus`` is False), --index and --model."""
+    if corpus:
+        p.add_argument("--corpus", metavar="DIR", help="directory of articles (default: corpus/)")
+    p.add_argument("--index", metavar="DIR", help="index directory (default: embeddings/)")
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="sentence-transformers model id or directory (default: the bundled multilingual-e5-small)")
+
+
+def add_page_options(p: argparse.ArgumentParser) -> None:
+    """--port and --host of the chat page."""
+    p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The default settings with whatever the options given override."""
+    return default_settings().with_(
+        corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
+        model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
+        retriever=getattr(args, "retriever", None),
+    )
+
+
+def run(command: Callable[[], int]) -> int:
+    """Run ``command`` and return its exit status; a QAError becomes one line on stderr and status 2."""
+    try:
+        return command()
+    except QAError as err:
+        print(f"qa: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return 0

@@ -1,0 +1,16 @@
+"""Retrieval: a question -> ranked chunks (dense, BM25 or hybrid behind one search), filters, follow-ups."""
+
+from qa.retrieve.filters import FilterError, allowed_ids, date_range, parse_day, sources
+from qa.retrieve.followup import resolve
+from qa.retrieve.retrievers import (
+    RETRIEVERS,
+    BM25Retriever,
+    DenseRetriever,
+    HybridRetriever,
+    Retriever,
+    make_retriever,
+    rrf,
+)
+
+__all__ = ["RETRIEVERS", "BM25Retriever", "DenseRetriever", "FilterError", "HybridRetriever", "Retriever",
+           "allowed_ids", "date_range", "make_retriever", "parse_day", "resolve", "rrf", "sources"]
