@@ -1,0 +1,146 @@
+"""The learned reader: question + passages -> the best answer span of each, scored against "no answer".
+
+A fine-tuned multilingual-e5-small (all 12 layers, trained by `scripts/train_reader.py`) with a
+start/end head, run with NumPy alone (no torch). The input is <s> question </s> passage </s>; the
+score of a span is start logit + end logit, and "no answer" is the same sum at <s> (as for
+SQuAD 2.0 in BERT, Devlin et al. 2019). Traditional characters are read as simplified (the reader
+was trained on simplified text) when the conversion keeps every character in place, so offsets
+always point into the passage as given.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.encoder.bundle import load_bundle
+from qa.encoder.model import Encoder
+from qa.encoder.tokenizer import Tokenizer
+from qa.errors import ModelError
+
+MAX_LEN = 256  # tokens per window, as in training
+MAX_QUESTION = 48
+STRIDE = 128
+MAX_ANSWER = 40  # tokens
+WEIGHTS_FILE = "reader.safetensors"
+
+
+def default_weights() -> Path:
+    """models/reader.safetensors beside the package, or $QA_READER_WEIGHTS."""
+    env = os.environ.get("QA_READER_WEIGHTS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models" / WEIGHTS_FILE
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The best span of one passage: [start, end) characters of it, and its margin over "no answer"."""
+
+    passage: int  # index into the passages read
+    start: int
+    end: int
+    score: float
+    null: float
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def as_simplified(text: str) -> str:
+    converted = _t2s().convert(text)
+    return converted if len(converted) == len(text) else text
+
+
+class Reader:
+    def __init__(self, weights: str | Path | None = None):
+        from safetensors import safe_open
+
+        path = Path(weights) if weights else default_weights()
+        if not path.is_file():
+            raise ModelError(f"The reader's weights are missing at {path}; reinstall qa or pass --answerer rules.")
+        try:
+            with safe_open(str(path), framework="numpy") as f:
+                tensors = {name: f.get_tensor(name) for name in f.keys()}
+                meta = f.metadata() or {}
+        except Exception as exc:  # a truncated or foreign file: say which and what to do
+            raise ModelError(f"The reader's weights at {path} cannot be read ({exc}); reinstall qa.") from exc
+        bundle = load_bundle()
+        self.tokenizer = Tokenizer(bundle.vocabulary)
+        weights32 = {k: v.astype(np.float32) for k, v in tensors.items()}
+        self.head_w = weights32.pop("head.w").T.copy()  # [hidden, 2]
+        self.head_b = weights32.pop("head.b")
+        self.encoder = Encoder(bundle.config, bundle.tensors["emb.word"], weights32)
+        self.path = path
+        # The abstention threshold chosen on held-out training questions (models/README.md).
+        self.threshold = float(meta.get("threshold", "0"))
+        self.step = int(meta.get("step", "0"))
+
+    def _windows(self, q_ids: list[int], passage: str):
+        tok = self.tokenizer
+        enc = tok.encode(as_simplified(passage))
+        head = [tok.bos, *q_ids, tok.eos]
+        room = MAX_LEN - len(head) - 1
+        a = 0
+        while True:
+            b = min(a + room, len(enc.ids))
+            yield head + list(enc.ids[a:b]) + [tok.eos], len(head), enc, a, b
+            if b >= len(enc.ids):
+                break
+            a += STRIDE
+
+    def read(self, question: str, passages: list[str]) -> list[Reading]:
+        """One Reading per passage (its best span), in the order given; passages are read as one batch."""
+        tok = self.tokenizer
+        q_ids = list(tok.encode(as_simplified(question)).ids)[:MAX_QUESTION]
+        windows = [(i, *w) for i, p in enumerate(passages) for w in self._windows(q_ids, p)]
+        if not windows:
+            return []
+        length = max(len(w[1]) for w in windows)
+        ids = np.full((len(windows), length), tok.pad, dtype=np.int64)
+        mask = np.zeros((len(windows), length), dtype=bool)
+        for r, w in enumerate(windows):
+            ids[r, : len(w[1])] = w[1]
+            mask[r, : len(w[1])] = True
+        hidden = self.encoder.forward(ids, mask)
+        logits = hidden @ self.head_w + self.head_b  # [windows, length, 2]
+        best: dict[int, Reading] = {}
+        for r, (i, _seq, offset, enc, a, b) in enumerate(windows):
+            start_l, end_l = logits[r, :, 0], logits[r, :, 1]
+            null = float(start_l[0] + end_l[0])
+            reading = _best_span(i, start_l, end_l, offset, enc, a, b, null)
+            if reading is not None and (i not in best or reading.margin > best[i].margin):
+                best[i] = reading
+        return [best[i] for i in sorted(best)]
+
+
+def _best_span(i, start_l, end_l, offset, enc, a, b, null) -> Reading | None:
+    """Highest start+end over spans of at most MAX_ANSWER tokens that cover real characters."""
+    n = b - a
+    if n <= 0:
+        return None
+    starts = np.asarray(enc.starts[a:b])
+    ends = np.asarray(enc.ends[a:b])
+    real = ends > starts
+    s = np.where(real, start_l[offset : offset + n], -np.inf)
+    e = np.where(real, end_l[offset : offset + n], -np.inf)
+    # pair[i, j] = s[i] + e[j] for i <= j < i + MAX_ANSWER
+    pair = s[:, None] + e[None, :]
+    idx = np.arange(n)
+    allowed = (idx[None, :] >= idx[:, None]) & (idx[None, :] < idx[:, None] + MAX_ANSWER)
+    pair = np.where(allowed, pair, -np.inf)
+    flat = int(np.argmax(pair))
+    si, ei = divmod(flat, n)
+    if not np.isfinite(pair[si, ei]):
+        return None
+    return Reading(i, int(starts[si]), int(ends[ei]), float(pair[si, ei]), null)
