@@ -17,7 +17,7 @@ from typing import Any  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
-from qa.console import add_location_options, add_page_options, run, settings_from  # noqa: E402
+from qa.console import add_answerer_option, add_location_options, add_page_options, run, settings_from  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.page import (  # noqa: E402
     LiveAnswerer,
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="app.py", description="Open the chat page (builds the index first when "
                                 "missing or stale).")
     add_location_options(p)
+    add_answerer_option(p)
     add_page_options(p)
     args = p.parse_args(argv)
     settings = settings_from(args)

@@ -9,8 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from qa.config import Settings
-from qa.console import add_location_options, add_page_options, run, settings_from
+from qa.config import ANSWERERS, Settings
+from qa.console import add_answerer_option, add_location_options, add_page_options, run, settings_from
 from qa.errors import QAError
 from qa.retrieve import RETRIEVERS
 
@@ -26,6 +26,15 @@ def _retriever_list(value: str) -> list[str]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown retriever {', '.join(unknown) or value!r}; "
                                          f"choose from {', '.join(RETRIEVERS)}")
+    return names
+
+
+def _answerer_list(value: str) -> list[str]:
+    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in ANSWERERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown answerer {', '.join(unknown) or value!r}; "
+                                         f"choose from {', '.join(ANSWERERS)}")
     return names
 
 
@@ -49,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the answer as a JSON object")
     a.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
     a.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
+    add_answerer_option(a)
 
     e = sub.add_parser("eval", help="evaluate against a question set; write report.json, report.md and plots")
     source = e.add_mutually_exclusive_group(required=True)
@@ -61,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
     e.add_argument("--compare", metavar="LIST", type=_retriever_list,
                    help="comma-separated retrievers to run side by side, e.g. hybrid,dense,bm25")
+    add_answerer_option(e)
+    e.add_argument("--answerers", metavar="LIST", type=_answerer_list,
+                   help="comma-separated answerers to run side by side, e.g. reader,rules")
+    e.add_argument("--drop-gold", type=int, metavar="N", default=0,
+                   help="--squad only: also ask N questions (spread over the set) with their gold paragraph "
+                        "removed from the search, as questions the corpus cannot answer")
     e.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     e.add_argument("--cache", metavar="DIR", help="where --squad indexes are cached (default: ~/.cache/qa)")
     e.add_argument("--worst", type=int, default=10, metavar="N",
@@ -68,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="open the chat page (builds the index first when missing or stale)")
     add_location_options(s)
+    add_answerer_option(s)
     add_page_options(s)
     return p
 
@@ -138,17 +155,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     run: dict = {"date": time.strftime("%Y-%m-%d"), "cpu_cores": os.cpu_count()}
     if args.squad:
-        from qa.evaluate import cached_index, load_squad
+        from qa.evaluate import cached_index, dropped_gold, load_squad
 
         squad = load_squad(Path(args.squad), args.limit)
         cache = Path(args.cache).expanduser() if args.cache else None
         cached = cached_index(Path(args.squad), squad, settings, root=cache)
         index, settings, items, warnings = cached.index, cached.settings, list(squad.items), []
+        items += dropped_gold(items, args.drop_gold)
         build_seconds: float | None = cached.build_seconds
         run.update(dataset=Path(args.squad).name, index_reused=cached.reused)
     else:
         from qa.index import ensure_index, live_dir
 
+        if args.drop_gold:
+            raise QAError("--drop-gold needs --squad: a question file has no gold paragraphs to remove.")
         items, warnings = load_questions(Path(args.questions))
         items = items[: args.limit] if args.limit is not None else items
         for w in warnings:
@@ -161,16 +181,24 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         build_seconds = None if reused else round(time.perf_counter() - started, 2)
         run.update(dataset=Path(args.questions).name, index_reused=reused)
     names = args.compare or [settings.retriever]
+    readers = args.answerers or [settings.answerer]
     run.update(n_articles=len(index.articles), n_chunks=len(index.chunks), model=index.meta.get("embedder"),
-               top_k=settings.top_k, retrievers=", ".join(names))
-    answerers = [answerer_for(index, settings, name) for name in names]
+               top_k=settings.top_k, retrievers=", ".join(names), answerers=", ".join(readers),
+               dropped_gold=args.drop_gold if args.squad else 0)
+    answerers = [answerer_for(index, settings, name, reader) for reader in readers for name in names]
+    if len(readers) > 1:  # runs are named by reader (and retriever, when both vary)
+        for a in answerers:
+            a.label = a.label if len(names) == 1 else f"{a.label}/{a.retriever.name}"
+    else:
+        for a in answerers:
+            a.label = a.retriever.name
     texts = {aid: a.text for aid, a in index.articles.items()}
     report = compare(answerers, items, texts)
     for metrics in report.get("compare", {"": report["metrics"]}).values():
         metrics["index_build_seconds"] = build_seconds
     report.update(run=run, warnings=warnings)
     paths = write_outputs(report, Path(args.out), worst=args.worst)
-    print(metrics_table(report.get("compare") or {report["metrics"]["retriever"]: report["metrics"]}))
+    print(metrics_table(report.get("compare") or {report["metrics"]["run"]: report["metrics"]}))
     print("Report: " + ", ".join(str(p) for p in paths))
     return 0
 

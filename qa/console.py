@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from qa.config import Settings, default_settings
+from qa.config import ANSWERERS, Settings, default_settings
 from qa.errors import QAError
 
 
@@ -18,6 +18,11 @@ def add_location_options(p: argparse.ArgumentParser, corpus: bool = True) -> Non
     p.add_argument("--index", metavar="DIR", help="index directory (default: embeddings/)")
     p.add_argument("--model", metavar="NAME_OR_PATH",
                    help="sentence-transformers model id or directory (default: the bundled multilingual-e5-small)")
+
+
+def add_answerer_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--answerer", choices=ANSWERERS,
+                   help="reader: the trained reader (default); rules: the earlier hand-written rules")
 
 
 def add_page_options(p: argparse.ArgumentParser) -> None:
@@ -32,7 +37,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return default_settings().with_(
         corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
-        retriever=getattr(args, "retriever", None),
+        retriever=getattr(args, "retriever", None), answerer=getattr(args, "answerer", None),
     )
 
 

@@ -10,7 +10,7 @@ from qa.config import Settings
 from qa.errors import ModelError
 from qa.index import Index, document_frequencies, ensure_index, load_embedder
 from qa.questions import analyse
-from qa.read import AnswerReader, RuleReader
+from qa.read import AnswerReader, LearnedReader, RuleReader
 from qa.records import Answer, Traced
 from qa.retrieve import Retriever, make_retriever
 
@@ -19,8 +19,9 @@ class Answerer:
     """Answers questions over an index: the retriever ranks chunks, the reader answers from them."""
 
     def __init__(self, index: Index, retriever: Retriever, reader: AnswerReader, top_k: int = 5,
-                 candidate_chunks: int = 8) -> None:
+                 candidate_chunks: int = 8, label: str = "") -> None:
         self.index = index
+        self.label = label  # which reader, for reports that compare them
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
@@ -42,7 +43,17 @@ class Answerer:
         return Traced(replace(answer, retriever=self.retriever.name), tuple(hits), read)
 
 
-def answerer_for(index: Index, settings: Settings, retriever: str | None = None) -> Answerer:
+def reader_for(index: Index, answerer: str) -> AnswerReader:
+    """The reader named ``answerer`` (see `qa.config.ANSWERERS`) over the index's articles."""
+    if answerer == "rules":
+        return RuleReader(index.articles, *document_frequencies(index))
+    if answerer == "reader":
+        return LearnedReader(index.articles)
+    raise ModelError(f"Unknown answerer {answerer!r}; choose reader or rules.")
+
+
+def answerer_for(index: Index, settings: Settings, retriever: str | None = None,
+                 answerer: str | None = None) -> Answerer:
     """An Answerer over ``index``; the query embedder is the one the index was built with."""
     name = retriever or settings.retriever
     embedder = None
@@ -51,8 +62,9 @@ def answerer_for(index: Index, settings: Settings, retriever: str | None = None)
         if embedder.dim != int(index.meta["dim"]):
             raise ModelError(f"The model {embedder.name} gives {embedder.dim}-d vectors but the index holds "
                              f"{index.meta['dim']}-d ones; run `qa build --full` to rebuild it.")
-    reader = RuleReader(index.articles, *document_frequencies(index))
-    return Answerer(index, make_retriever(name, index, embedder), reader, top_k=settings.top_k)
+    reader = reader_for(index, answerer or settings.answerer)
+    return Answerer(index, make_retriever(name, index, embedder), reader, top_k=settings.top_k,
+                    label=answerer or settings.answerer)
 
 
 def open_answerer(settings: Settings, retriever: str | None = None, *, quiet: bool = False,

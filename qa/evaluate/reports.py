@@ -86,7 +86,8 @@ def _failure_entry(row: dict) -> str:
 def render(report: dict, worst: int = 10) -> str:
     """The Markdown report of a run."""
     run = report.get("run", {})
-    compare = report.get("compare") or {report["metrics"].get("retriever", "run"): report["metrics"]}
+    single = report["metrics"].get("run") or report["metrics"].get("retriever", "run")
+    compare = report.get("compare") or {single: report["metrics"]}
     out = ["# Evaluation report", ""]
     if run:
         out += [f"- {key}: {value}" for key, value in run.items() if value not in (None, "")] + [""]

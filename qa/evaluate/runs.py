@@ -36,6 +36,18 @@ class Item:
     question: str
     answers: tuple[str, ...]
     article_id: str | None = None
+    # An article searched without: its gold paragraph removed, the question has no answer left.
+    exclude: str | None = None
+
+
+def dropped_gold(items: list[Item], n: int) -> list[Item]:
+    """``n`` answerable items spread evenly over ``items``, asked again with their gold article
+    removed from the search: the corpus no longer holds their answer, so they should abstain."""
+    answerable = [i for i in items if i.answers and i.article_id]
+    if n <= 0 or not answerable:
+        return []
+    step = max(1, len(answerable) // n)
+    return [Item(f"{i.id}#dropped", i.question, (), None, i.article_id) for i in answerable[::step][:n]]
 
 
 def load_questions(path: Path) -> tuple[list[Item], list[str]]:
@@ -80,7 +92,8 @@ def search_depth(answerer: TracingAnswerer) -> int:
     return max(DEPTH, int(getattr(answerer.retriever, "depth", 0)))
 
 
-def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None) -> dict:
+def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None,
+             everything: frozenset[str] | None = None) -> dict:
     """The `qa ask` object for one item, plus id, expected, correct, em, f1, gold_rank (rank of the
     gold article among the retrieved ones, None when not retrieved) and latency_ms."""
     depth = search_depth(answerer) if depth is None else depth
@@ -88,7 +101,8 @@ def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None) ->
     ranked: list[str] = []
     read: list[str] = []
     try:
-        traced = answerer.ask_traced(item.question, depth=depth)
+        allowed = (everything or frozenset()) - {item.exclude} if item.exclude else None
+        traced = answerer.ask_traced(item.question, allowed=allowed, depth=depth)
         result = traced.answer.to_dict()
         ranked = ranked_articles(traced.hits)
         read = ranked_articles(traced.hits[:traced.read])
@@ -119,11 +133,14 @@ def evaluate(answerer: TracingAnswerer, items: list[Item], article_text: dict[st
     from tqdm import tqdm
 
     depth = search_depth(answerer)
-    rows = [run_item(answerer, item, depth)
+    everything = frozenset(article_text)
+    label = label or getattr(answerer, "label", "") or answerer.retriever.name
+    rows = [run_item(answerer, item, depth, everything)
             for item in tqdm(items, desc=label or answerer.retriever.name, unit="q", file=sys.stderr,
                              disable=None if progress else True, dynamic_ncols=True)]
     metrics = summarise(rows, article_text)
     metrics["retriever"] = answerer.retriever.name
+    metrics["run"] = label
     return {"metrics": metrics, "questions": rows, "recall_curve": recall_curve(rows)}
 
 
@@ -134,7 +151,8 @@ def compare(answerers: list[TracingAnswerer], items: list[Item], article_text: d
     The first answerer's run is the report's "metrics" and "questions" (the shape of a single
     run); with more than one, "compare" holds every run's metrics side by side and
     "compare_questions" the other runs' rows."""
-    runs = {a.retriever.name: evaluate(a, items, article_text, progress=progress) for a in answerers}
+    runs = {(getattr(a, "label", "") or a.retriever.name): evaluate(a, items, article_text, progress=progress)
+            for a in answerers}
     first = next(iter(runs.values()))
     report = {"metrics": first["metrics"], "questions": first["questions"],
               "recall_curve": {name: run["recall_curve"] for name, run in runs.items()}}

@@ -8,6 +8,8 @@ from typing import Protocol
 from qa.questions import Question
 from qa.records import Answer, Hit
 
+NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
+
 
 class AnswerReader(Protocol):
     """Reads the hits retrieval ranked (best first) into an answer, or an abstention.

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from qa.questions import Question
+from qa.read.base import NOT_FOUND
 from qa.read.spans import SLOT_KINDS, TYPED, candidates
 from qa.records import Answer, Article, Hit, Quote
 from qa.text import normalize_key, sentence_spans
 
-NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
 ENTITY_PENALTY = {"ordinal": 0.6, "name": 0.7, "place": 0.8}
 # Why and how answers take in a neighbouring sentence that states the cause or the purpose.
 _CAUSE_BEFORE = ("随着", "由于", "因为", "鉴于")

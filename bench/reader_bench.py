@@ -1,0 +1,87 @@
+"""Warm `qa ask` latency with the learned reader, beside its floor, measured in one run.
+
+    python bench/reader_bench.py [--questions eval/questions.jsonl] [--index embeddings] [--rounds 1]
+
+Prints, for the questions of the set asked in the same process: the p50/p95 of a whole warm
+`ask` (reader and rules answerers), the p50 of embedding the question alone (the query
+embedder), and the p50 of one reader pass over one passage (the floor a reader answer cannot go
+under); the share of questions answered after reading one passage; whether torch was imported;
+and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.config import Settings  # noqa: E402
+from qa.evaluate import load_questions  # noqa: E402
+from qa.index import ensure_index, load_embedder  # noqa: E402
+from qa.pipeline import answerer_for  # noqa: E402
+from qa.questions import analyse  # noqa: E402
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--questions", default=str(ROOT / "eval" / "questions.jsonl"))
+    p.add_argument("--corpus", default=str(ROOT / "corpus"))
+    p.add_argument("--index", default=str(ROOT / "embeddings"))
+    p.add_argument("--rounds", type=int, default=1)
+    args = p.parse_args()
+
+    settings = Settings(corpus_dir=Path(args.corpus), index_dir=Path(args.index))
+    index = ensure_index(settings, quiet=True)
+    items, _ = load_questions(Path(args.questions))
+    questions = [i.question for i in items] * args.rounds
+    reader = answerer_for(index, settings, answerer="reader")
+    rules = answerer_for(index, settings, answerer="rules")
+    embedder = load_embedder(index.meta["embedder"])
+    learned = reader.reader
+    for q in questions[:3]:  # warm-up: first calls load jieba, the reader's weights, caches
+        reader.ask(q)
+        rules.ask(q)
+
+    ask_reader = [timed(lambda q=q: reader.ask(q)) for q in questions]
+    ask_rules = [timed(lambda q=q: rules.ask(q)) for q in questions]
+    embed = [timed(lambda q=q: embedder.embed_queries([q])) for q in questions]
+    passage = index.chunks[0].text
+    one_pass = [timed(lambda q=q: learned.reader.read(q, [passage])) for q in questions]
+    first_only = 0
+    for q in questions:
+        hits = reader.retriever.search(q, 8)
+        found = learned.candidates(analyse(q), hits)
+        first_only += all(c.hit is hits[0] for c in found)
+    result = {
+        "questions": len(questions),
+        "ask_reader_p50_ms": pct(ask_reader, 0.5), "ask_reader_p95_ms": pct(ask_reader, 0.95),
+        "ask_rules_p50_ms": pct(ask_rules, 0.5), "ask_rules_p95_ms": pct(ask_rules, 0.95),
+        "query_embedding_p50_ms": pct(embed, 0.5),
+        "one_reader_pass_p50_ms": pct(one_pass, 0.5),
+        "answered_after_one_passage": round(first_only / len(questions), 3),
+        "torch_imported": "torch" in sys.modules,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""Hits -> Answer with the learned reader: the top passage first, the next ones only when needed.
+
+The reader scores the best span of a passage against "no answer" (a margin in logits). The top
+passage is read alone; when its margin clears the threshold the answer is taken from it (most
+questions stop here, one forward pass). Otherwise the next passages are read together and the
+best margin over all of them decides: above the threshold it answers, below it says "not found"
+and shows the closest passages as such. The threshold is chosen on held-out training questions
+and stored with the weights. A quote is the sentence(s) holding the span, sliced from the article.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qa.questions import Question
+from qa.read.base import NOT_FOUND
+from qa.read.reader import Reader, Reading
+from qa.records import Answer, Article, Hit, Quote
+from qa.text import sentence_spans
+
+_TRIM = " \t\r\n\u3000，。、；：,.;:！？!?"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reading placed in its article: the span [start, end) and the sentences that quote it."""
+
+    hit: Hit
+    reading: Reading
+    start: int
+    end: int
+    quote: tuple[int, int]
+
+
+@lru_cache(maxsize=4096)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(text))
+
+
+def place(article: Article, hit: Hit, reading: Reading) -> Candidate:
+    """Article offsets of a reading's span (trimmed of spaces and edge punctuation) and its quote."""
+    text = article.text
+    start, end = hit.chunk.start + reading.start, hit.chunk.start + reading.end
+    while start < end and text[start] in _TRIM:
+        start += 1
+    while end > start and text[end - 1] in _TRIM:
+        end -= 1
+    if start == end:  # only punctuation: keep the raw span so the quote still has a place
+        start, end = hit.chunk.start + reading.start, hit.chunk.start + reading.end
+    covering = [(s, e) for s, e in _sentences(text) if s < max(end, start + 1) and e > start]
+    quote = (covering[0][0], covering[-1][1]) if covering else (hit.chunk.start, hit.chunk.end)
+    return Candidate(hit, reading, start, end, quote)
+
+
+class LearnedReader:
+    """An AnswerReader backed by the trained span model (`qa.read.reader.Reader`)."""
+
+    def __init__(self, articles: Mapping[str, Article], reader: Reader | None = None,
+                 threshold: float | None = None, first: int = 1, more: int = 2) -> None:
+        self.articles = articles
+        self.reader = reader or shared_reader()
+        self.threshold = self.reader.threshold if threshold is None else threshold
+        self.first, self.more = first, more
+
+    def candidates(self, q: Question, hits: Sequence[Hit], stop_early: bool = True) -> list[Candidate]:
+        """Readings of the first passages, best margin first; reads further only when needed."""
+        first = list(hits[: self.first])
+        out = self._read(q, first)
+        if stop_early and out and max(c.reading.margin for c in out) >= self.threshold:
+            return sorted(out, key=lambda c: -c.reading.margin)
+        out += self._read(q, list(hits[self.first : self.first + self.more]))
+        return sorted(out, key=lambda c: -c.reading.margin)
+
+    def _read(self, q: Question, hits: list[Hit]) -> list[Candidate]:
+        if not hits:
+            return []
+        readings = self.reader.read(q.text, [h.chunk.text for h in hits])
+        return [place(self.articles[hits[r.passage].chunk.article_id], hits[r.passage], r) for r in readings]
+
+    def read(self, q: Question, hits: Sequence[Hit], top_k: int) -> Answer:
+        found = self.candidates(q, hits)
+        if not found:
+            return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind)
+        best = found[0]
+        # 0.5 at the threshold; a logistic of the margin, so confidences order as the margins do.
+        confidence = 1.0 / (1.0 + math.exp(-(best.reading.margin - self.threshold)))
+        if best.reading.margin < self.threshold:
+            return Answer(q.text, NOT_FOUND, True, confidence, (), self._quotes(found, top_k), q.kind)
+        article = self.articles[best.hit.chunk.article_id]
+        quote = Quote.of(article, *best.quote)
+        return Answer(q.text, article.text[best.start:best.end], False, confidence, (quote,), (), q.kind)
+
+    def _quotes(self, found: list[Candidate], top_k: int) -> tuple[Quote, ...]:
+        """The sentence around each passage's best span: the closest the articles come."""
+        quotes: list[Quote] = []
+        for c in found:
+            if len(quotes) >= min(3, top_k):
+                break
+            if any(x.article_id == c.hit.chunk.article_id and x.start < c.quote[1] and c.quote[0] < x.end
+                   for x in quotes):
+                continue
+            quotes.append(Quote.of(self.articles[c.hit.chunk.article_id], *c.quote))
+        return tuple(quotes)
+
+
+@lru_cache(maxsize=1)
+def shared_reader() -> Reader:
+    """One reader per process: its weights are 40 MB, shared by every index it reads from."""
+    return Reader()

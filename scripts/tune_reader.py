@@ -1,0 +1,117 @@
+"""Choose the reader's abstention threshold on held-out TRAINING questions (never on a test set).
+
+For each held-out question, the hybrid retriever ranks the open corpus of held-out paragraphs
+twice: as is, and with the question's own paragraph removed (its answer is then not in the
+corpus). The reader reads the first three passages of each ranking. The threshold is the highest
+margin that keeps false abstentions on answerable questions at or under --max-false (default
+4%): above it every extra point of abstention would be paid with answerable questions.
+
+    python scripts/tune_reader.py runs/reader/cmrc_train_holdout.json --weights WEIGHTS [--write]
+
+With --write the threshold is stored in the weights file's metadata (tensors unchanged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import default_settings
+from qa.evaluate.metrics import cmrc_em, cmrc_f1
+from qa.evaluate.squad import cached_index, load_squad
+from qa.index import load_embedder
+from qa.questions import analyse
+from qa.read.reader import Reader
+from qa.read.reader_answers import LearnedReader
+from qa.retrieve import make_retriever
+
+
+def readings(data: Path, weights: Path, limit: int | None) -> list[dict]:
+    squad = load_squad(data, limit)
+    cached = cached_index(data, squad, default_settings(), quiet=True)
+    index = cached.index
+    retriever = make_retriever("hybrid", index, load_embedder(index.meta["embedder"]))
+    reader = LearnedReader(index.articles, Reader(weights), threshold=0.0)
+    everything = set(index.articles)
+    rows = []
+    for n, item in enumerate(squad.items):
+        q = analyse(item.question)
+        for dropped in (False, True):
+            allowed = everything - {item.article_id} if dropped else None
+            hits = retriever.search(q.text, 8, allowed)
+            found = reader.candidates(q, hits, stop_early=False)
+            first = [c for c in found if c.hit is hits[0]] if hits else []
+            rows.append({
+                "id": item.id, "dropped": dropped,
+                "first": _row(first[0], index, item.answers) if first else None,
+                "all": [_row(c, index, item.answers) for c in found],
+            })
+        if n % 50 == 0:
+            print(f"{n}/{len(squad.items)}", file=sys.stderr, flush=True)
+    return rows
+
+
+def _row(c, index, answers) -> dict:
+    text = index.articles[c.hit.chunk.article_id].text[c.start:c.end]
+    return {"margin": c.reading.margin, "answer": text, "em": cmrc_em(text, answers), "f1": cmrc_f1(text, answers)}
+
+
+def simulate(rows: list[dict], threshold: float) -> dict:
+    """What the answerer would do at this threshold: the first passage if it clears it, else the best."""
+    ans = [r for r in rows if not r["dropped"]]
+    drop = [r for r in rows if r["dropped"]]
+
+    def pick(r):
+        if r["first"] and r["first"]["margin"] >= threshold:
+            return r["first"]
+        best = max(r["all"], key=lambda x: x["margin"], default=None)
+        return best if best and best["margin"] >= threshold else None
+
+    picks = [pick(r) for r in ans]
+    return {
+        "threshold": round(threshold, 3),
+        "f1": round(float(np.mean([p["f1"] if p else 0.0 for p in picks])), 4),
+        "em": round(float(np.mean([p["em"] if p else 0.0 for p in picks])), 4),
+        "false_abstain": round(float(np.mean([p is None for p in picks])), 4),
+        "dropped_abstain": round(float(np.mean([pick(r) is None for r in drop])), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("data", type=Path, help="held-out SQuAD-format file (written by train_reader.py)")
+    p.add_argument("--weights", type=Path, required=True)
+    p.add_argument("--limit", type=int)
+    p.add_argument("--max-false", type=float, default=0.04)
+    p.add_argument("--write", action="store_true", help="store the threshold in the weights' metadata")
+    p.add_argument("--out", type=Path, help="write the sweep as JSON here")
+    args = p.parse_args(argv)
+    rows = readings(args.data, args.weights, args.limit)
+    sweep = [simulate(rows, t) for t in np.arange(-8.0, 16.01, 0.25)]
+    ok = [s for s in sweep if s["false_abstain"] <= args.max_false]
+    chosen = max(ok, key=lambda s: s["threshold"]) if ok else min(sweep, key=lambda s: s["false_abstain"])
+    for s in sweep:
+        print(json.dumps(s), "<- chosen" if s is chosen else "")
+    if args.out:
+        args.out.write_text(json.dumps({"chosen": chosen, "sweep": sweep}, indent=1))
+    if args.write:
+        from safetensors import safe_open
+        from safetensors.numpy import save_file
+
+        with safe_open(str(args.weights), framework="numpy") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            meta = dict(f.metadata() or {})
+        meta["threshold"] = str(chosen["threshold"])
+        tmp = args.weights.with_suffix(".tmp")
+        save_file(tensors, str(tmp), metadata=meta)
+        tmp.replace(args.weights)
+        print(f"threshold {chosen['threshold']} written to {args.weights}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
