@@ -147,3 +147,30 @@ def test_traced_answer_is_the_plain_answer_and_ranks_the_gold_article(bundled_an
     row = run_item(bundled_answerer, Item("t1", question, ("248名",), gold))
     assert row["gold_rank"] == 1 and row["gold_read"] is True
     assert row["latency_ms"] > 0
+
+
+def test_drop_gold_asks_again_without_the_gold_paragraph_and_compares_answerers(squad_file, tmp_path,
+                                                                                  fake_embedder):
+    out = tmp_path / "out"
+    argv = ["eval", "--squad", str(squad_file), "--cache", str(tmp_path / "cache"), "--out", str(out),
+            "--answerers", "reader,rules", "--drop-gold", "2"]
+    assert main(argv) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert set(report["compare"]) == {"reader", "rules"}
+    assert report["run"]["dropped_gold"] == 2
+    runs = {"reader": report["questions"], **report["compare_questions"]}
+    for name, rows in runs.items():
+        metrics = report["compare"][name]
+        assert metrics["n"] == 6 and metrics["n_unanswerable"] == 2, name
+        dropped = [r for r in rows if r["id"].endswith("#dropped")]
+        assert len(dropped) == 2 and all(r["expected"] == [] for r in dropped)
+        originals = {r["id"]: r for r in rows}
+        for r in dropped:
+            gold = originals[r["id"].removesuffix("#dropped")]["gold_article_id"]
+            # The gold paragraph was out of the search: nothing the answer shows comes from it.
+            assert all(q["article_id"] != gold for q in r["quotes"] + r["closest"]), (name, r["id"])
+
+
+def test_drop_gold_needs_a_squad_file(tmp_path, capsys):
+    assert main(["eval", "--questions", str(tmp_path / "q.jsonl"), "--drop-gold", "3"]) == 2
+    assert "--drop-gold needs --squad" in capsys.readouterr().err
