@@ -73,11 +73,15 @@ class Answer:
     closest: tuple[Quote, ...] = ()
     kind: str = "what"
     retriever: str = "hybrid"
+    # Where the short answer stands in the first quote's article (``text[start:end] == answer``),
+    # when the reader knows it; None for abstentions and answers placed by text alone.
+    span: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.answer,
+            "answer_span": list(self.span) if self.span else None,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "quotes": [q.to_dict() for q in self.quotes],

@@ -144,6 +144,9 @@ def answer_span(answer: Answer) -> Span | None:
     if answer.abstained or not answer.quotes or not answer.answer:
         return None
     q = answer.quotes[0]
+    span = answer.span
+    if span and q.start <= span[0] < span[1] <= q.end and span[1] - span[0] < len(q.text):
+        return span  # the reader says where: right even when the words occur twice
     if answer.answer == q.text or q.text.count(answer.answer) != 1:
         return None
     at = q.start + q.text.index(answer.answer)

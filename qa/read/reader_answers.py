@@ -91,7 +91,8 @@ class LearnedReader:
             return Answer(q.text, NOT_FOUND, True, confidence, (), self._quotes(found, top_k), q.kind)
         article = self.articles[best.hit.chunk.article_id]
         quote = Quote.of(article, *best.quote)
-        return Answer(q.text, article.text[best.start:best.end], False, confidence, (quote,), (), q.kind)
+        return Answer(q.text, article.text[best.start:best.end], False, confidence, (quote,), (), q.kind,
+                      span=(best.start, best.end))
 
     def _quotes(self, found: list[Candidate], top_k: int) -> tuple[Quote, ...]:
         """The sentence around each passage's best span: the closest the articles come."""

@@ -62,6 +62,17 @@ def test_short_answer_is_emphasised_inside_its_quote():
     assert re.findall(r'<strong class="qa-hit">(.*?)</strong>', page) == ["231名", "231名"]
 
 
+def test_the_readers_span_is_emphasised_where_it_stands_even_when_its_words_repeat():
+    q = quote_of("本次会议应到委员248名，实到231名，符合规定人数。")
+    second = TEXT.index("实到") + 1  # the second "到" of the quote: text alone cannot tell which
+    assert q.text.count("到") == 2 and TEXT[second] == "到"
+    without = answer_html(Answer("问", "到", False, 0.7, (q,)), ARTICLES)
+    assert '<strong class="qa-hit">' not in without
+    page = answer_html(Answer("问", "到", False, 0.7, (q,), span=(second, second + 1)), ARTICLES)
+    hits = re.findall(r'(.)<strong class="qa-hit">(.*?)</strong>', page)
+    assert hits and all(before == "实" and word == "到" for before, word in hits)
+
+
 def test_passage_shows_whole_sentences_of_context_from_the_same_paragraph():
     q = quote_of("本次会议应到委员248名，实到231名，符合规定人数。")
     lo, hi = context_span(TEXT, q.start, q.end)
