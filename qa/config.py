@@ -27,7 +27,7 @@ class Settings:
     retriever: str = "hybrid"
     # "reader": the trained span model decides the answer and "not found"; "rules": the earlier
     # hand-written sentence scoring, kept to be measured side by side.
-    answerer: str = "rules"
+    answerer: str = "reader"
 
     def with_(self, **changes) -> Settings:
         """A copy with the given fields changed; ``None`` values are ignored (unset CLI flags)."""

@@ -2,7 +2,7 @@
 
 For each held-out question, the hybrid retriever ranks the open corpus of held-out paragraphs
 twice: as is, and with the question's own paragraph removed (its answer is then not in the
-corpus). The reader reads the first three passages of each ranking. The threshold is the highest
+corpus). The reader reads the first five passages of each ranking. The threshold is the highest
 margin that keeps false abstentions on answerable questions at or under --max-false (default
 4%): above it every extra point of abstention would be paid with answerable questions.
 

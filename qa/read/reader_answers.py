@@ -59,7 +59,7 @@ class LearnedReader:
     """An AnswerReader backed by the trained span model (`qa.read.reader.Reader`)."""
 
     def __init__(self, articles: Mapping[str, Article], reader: Reader | None = None,
-                 threshold: float | None = None, first: int = 1, more: int = 2) -> None:
+                 threshold: float | None = None, first: int = 1, more: int = 4) -> None:
         self.articles = articles
         self.reader = reader or shared_reader()
         self.threshold = self.reader.threshold if threshold is None else threshold

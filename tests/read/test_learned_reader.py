@@ -1,0 +1,80 @@
+"""The learned reader: spans are exact article offsets inside the passage read, quotes are exact
+slices that hold the span, weights match their model card, and answers come without torch."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.questions import analyse
+from qa.read import LearnedReader, Reader
+from qa.read.reader import default_weights
+from qa.records import Hit
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTIONS = ["淄川区政协会议应到委员多少名？", "征兵工作什么时候开始？", "谁主持了会议？", "会议在哪里举行？",
+             "上海浦东新区今年新建了多少所学校？", "这篇文章讲了什么？", "為什麼要召開這次會議？", "有多少人参加？"]
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+def test_weights_match_the_model_card() -> None:
+    card = (ROOT / "models" / "README.md").read_text(encoding="utf-8")
+    recorded = re.search(r"sha256[^0-9a-f]*([0-9a-f]{64})", card)
+    assert recorded, "models/README.md must state the weights' sha256"
+    digest = hashlib.sha256(default_weights().read_bytes()).hexdigest()
+    assert digest == recorded.group(1)
+
+
+def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answerer) -> None:
+    index = bundled_answerer.index
+    articles = index.articles
+    learned = LearnedReader(articles, reader)
+    chunks = index.chunks[::7]
+    for question in QUESTIONS:
+        q = analyse(question)
+        hits = [Hit(c, 1.0, "test") for c in chunks[len(question) % 5:][:3]]
+        for c in learned.candidates(q, hits, stop_early=False):
+            chunk = c.hit.chunk
+            article = articles[chunk.article_id]
+            assert chunk.start <= c.start <= c.end <= chunk.end
+            assert c.quote[0] <= c.start and c.end <= c.quote[1]
+            assert article.text[chunk.start:chunk.end] == chunk.text
+        answer = learned.read(q, hits, top_k=3)
+        for quote in answer.quotes + answer.closest:
+            assert articles[quote.article_id].text[quote.start:quote.end] == quote.text
+        if not answer.abstained:
+            first = answer.quotes[0]
+            assert answer.span is not None and first.start <= answer.span[0] < answer.span[1] <= first.end
+            assert articles[first.article_id].text[answer.span[0]:answer.span[1]] == answer.answer
+
+
+def test_a_passage_longer_than_one_window_is_read_whole(reader: Reader) -> None:
+    filler = "这是一段与问题无关的文字，用来把答案推到第一个窗口之外。" * 30
+    passage = filler + "本次会议应到委员248名，实到231名。"
+    (reading,) = reader.read("会议应到委员多少名？", [passage])
+    assert 0 <= reading.start < reading.end <= len(passage)
+    assert passage[reading.start:reading.end].strip()
+
+
+def test_answering_never_imports_torch(bundled_settings) -> None:
+    code = (
+        "import sys\n"
+        "from qa.pipeline import open_answerer\n"
+        "from qa.config import Settings\n"
+        f"s = Settings(corpus_dir={str(bundled_settings.corpus_dir)!r},\n"
+        f"             index_dir={str(bundled_settings.index_dir)!r}, answerer='reader')\n"
+        "a = open_answerer(s, quiet=True)\n"
+        "print(a.ask('淄川区政协会议应到委员多少名？').answer)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]

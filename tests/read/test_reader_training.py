@@ -1,0 +1,90 @@
+"""A tiny training run on examples the test writes lowers the reader's loss, and the exported
+weights load into the NumPy reader, which then gives the same logits as the torch model."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")  # training needs torch; the README's test install has it
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from reader_data import Window, windows_for  # noqa: E402
+from train_reader import Reader as TorchReader  # noqa: E402
+from train_reader import collate, span_loss  # noqa: E402
+
+from qa.encoder import Tokenizer, load_bundle  # noqa: E402
+from qa.read import Reader  # noqa: E402
+
+EXAMPLES = [
+    ("本次会议应到委员248名，实到231名，符合规定人数。", "会议应到委员多少名？", "248名"),
+    ("本次会议应到委员248名，实到231名，符合规定人数。", "会议实到委员多少名？", "231名"),
+    ("2月26日，全市征兵工作会议在聊城召开，部署今年的征兵任务。", "征兵工作会议在哪里召开？", "聊城"),
+    ("区政协主席孙月东作常务委员会工作报告。", "谁作了常务委员会工作报告？", "孙月东"),
+]
+
+
+def _windows(tok: Tokenizer) -> list[Window]:
+    out = []
+    for passage, question, answer in EXAMPLES:
+        start = passage.index(answer)
+        out += windows_for(tok, question, tok.encode(passage), (start, start + len(answer)))
+    return out
+
+
+def test_labels_point_at_the_answer_tokens() -> None:
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    for (_, _, answer), w in zip(EXAMPLES, _windows(tok)):
+        assert w.start > 0 and w.end >= w.start
+        pieces = "".join(bundle.vocabulary.pieces[i] for i in w.ids[w.start:w.end + 1])
+        assert pieces.replace("\u2581", "") == answer
+
+
+def test_a_few_steps_lower_the_loss_and_export_runs_in_numpy(tmp_path) -> None:
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    model = TorchReader(bundle)
+    batch = collate(_windows(tok), tok.eos, tok.pad)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+
+    def loss() -> torch.Tensor:
+        ids, mask, pmask, starts, ends = batch
+        s, e = model(ids, mask)
+        return span_loss(s, e, pmask, starts, ends)
+
+    model.eval()
+    with torch.no_grad():
+        before = loss().item()
+    model.train()
+    for _ in range(8):
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        after = loss().item()
+    assert after < before * 0.8, (before, after)
+
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "reader.safetensors"
+    save_file(model.export(), str(path), metadata={"threshold": "0.5"})
+    reader = Reader(path)
+    assert reader.threshold == 0.5
+    ids, mask = batch[0][:1], batch[1][:1]
+    n = int(mask[0].sum())
+    with torch.no_grad():
+        s, e = model(ids[:, :n], mask[:, :n])
+    logits = reader.encoder.forward(ids[:, :n].numpy()) @ reader.head_w + reader.head_b
+    # float16 export: logits agree to about a hundredth
+    assert np.abs(logits[0, :, 0] - s[0].numpy()).max() < 0.1
+    assert np.abs(logits[0, :, 1] - e[0].numpy()).max() < 0.1
