@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.config import ANSWERERS, Settings
@@ -20,22 +21,18 @@ PAGE_ENTRY_POINTS = "qa.pages"
 PAGE = "chat"
 
 
-def _retriever_list(value: str) -> list[str]:
-    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-    unknown = [n for n in names if n not in RETRIEVERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown retriever {', '.join(unknown) or value!r}; "
-                                         f"choose from {', '.join(RETRIEVERS)}")
-    return names
+def _name_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
+    """An argparse type for a comma-separated list of ``choices``, each once, in the order given."""
 
+    def parse(value: str) -> list[str]:
+        names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+        unknown = [n for n in names if n not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"unknown {what} {', '.join(unknown) or value!r}; "
+                                             f"choose from {', '.join(choices)}")
+        return names
 
-def _answerer_list(value: str) -> list[str]:
-    names = list(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-    unknown = [n for n in names if n not in ANSWERERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown answerer {', '.join(unknown) or value!r}; "
-                                         f"choose from {', '.join(ANSWERERS)}")
-    return names
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -69,10 +66,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--out", metavar="DIR", default="reports", help="where the report goes (default: reports/)")
     e.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
     e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
-    e.add_argument("--compare", metavar="LIST", type=_retriever_list,
+    e.add_argument("--compare", metavar="LIST", type=_name_list(RETRIEVERS, "retriever"),
                    help="comma-separated retrievers to run side by side, e.g. hybrid,dense,bm25")
     add_answerer_option(e)
-    e.add_argument("--answerers", metavar="LIST", type=_answerer_list,
+    e.add_argument("--answerers", metavar="LIST", type=_name_list(ANSWERERS, "answerer"),
                    help="comma-separated answerers to run side by side, e.g. reader,rules")
     e.add_argument("--drop-gold", type=int, metavar="N", default=0,
                    help="--squad only: also ask N questions (spread over the set) with their gold paragraph "
@@ -150,7 +147,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from qa.evaluate import compare, load_questions, metrics_table, write_outputs
+    from qa.evaluate import compare, load_questions, metrics_table, run_name, write_outputs
     from qa.pipeline import answerer_for
 
     run: dict = {"date": time.strftime("%Y-%m-%d"), "cpu_cores": os.cpu_count()}
@@ -185,20 +182,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     run.update(n_articles=len(index.articles), n_chunks=len(index.chunks), model=index.meta.get("embedder"),
                top_k=settings.top_k, retrievers=", ".join(names), answerers=", ".join(readers),
                dropped_gold=args.drop_gold if args.squad else 0)
-    answerers = [answerer_for(index, settings, name, reader) for reader in readers for name in names]
-    if len(readers) > 1:  # runs are named by reader (and retriever, when both vary)
-        for a in answerers:
-            a.label = a.label if len(names) == 1 else f"{a.label}/{a.retriever.name}"
-    else:
-        for a in answerers:
-            a.label = a.retriever.name
+
+    def label(reader: str, name: str) -> str:  # runs are named by what varies between them
+        if len(readers) == 1:
+            return name
+        return reader if len(names) == 1 else f"{reader}/{name}"
+
+    answerers = [answerer_for(index, settings, name, reader, label=label(reader, name))
+                 for reader in readers for name in names]
     texts = {aid: a.text for aid, a in index.articles.items()}
     report = compare(answerers, items, texts)
     for metrics in report.get("compare", {"": report["metrics"]}).values():
         metrics["index_build_seconds"] = build_seconds
     report.update(run=run, warnings=warnings)
     paths = write_outputs(report, Path(args.out), worst=args.worst)
-    print(metrics_table(report.get("compare") or {report["metrics"]["run"]: report["metrics"]}))
+    print(metrics_table(report.get("compare") or {run_name(report["metrics"]): report["metrics"]}))
     print("Report: " + ", ".join(str(p) for p in paths))
     return 0
 

@@ -21,7 +21,7 @@ class Answerer:
     def __init__(self, index: Index, retriever: Retriever, reader: AnswerReader, top_k: int = 5,
                  candidate_chunks: int = 8, label: str = "") -> None:
         self.index = index
-        self.label = label  # which reader, for reports that compare them
+        self.label = label  # what reports call this answerer's run
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
@@ -53,7 +53,7 @@ def reader_for(index: Index, answerer: str) -> AnswerReader:
 
 
 def answerer_for(index: Index, settings: Settings, retriever: str | None = None,
-                 answerer: str | None = None) -> Answerer:
+                 answerer: str | None = None, label: str | None = None) -> Answerer:
     """An Answerer over ``index``; the query embedder is the one the index was built with."""
     name = retriever or settings.retriever
     embedder = None
@@ -64,7 +64,7 @@ def answerer_for(index: Index, settings: Settings, retriever: str | None = None,
                              f"{index.meta['dim']}-d ones; run `qa build --full` to rebuild it.")
     reader = reader_for(index, answerer or settings.answerer)
     return Answerer(index, make_retriever(name, index, embedder), reader, top_k=settings.top_k,
-                    label=answerer or settings.answerer)
+                    label=label or answerer or settings.answerer)
 
 
 def open_answerer(settings: Settings, retriever: str | None = None, *, quiet: bool = False,

@@ -127,6 +127,13 @@ def _key_char(char: str) -> str:
     return folded if len(folded) == 1 else char
 
 
+def to_simplified(text: str) -> str:
+    """``text`` in simplified characters when OpenCC's whole-text conversion keeps every character in
+    place (offsets into it are offsets into ``text``); otherwise ``text`` unchanged."""
+    converted = _t2s().convert(text)
+    return converted if len(converted) == len(text) else text
+
+
 def normalize_key(text: str) -> str:
     """Search-key copy of ``text``: NFKC, traditional to simplified, lower case, same length.
 

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.encoder.tokenizer import Tokenizer
+from qa.read.reader import MAX_LEN, MAX_QUESTION, window_bounds
 
 SETS = ("cmrc2018_train.json", "cmrc2018_trial.json", "drcd_test.json", "xquad_zh.json")
-MAX_LEN = 256
-MAX_QUESTION = 48
-STRIDE = 128
 
 
 @dataclass(frozen=True)
@@ -120,12 +118,9 @@ def windows_for(
     """All stride windows of a passage for one question; the answer span (chars) labels them."""
     q_ids = list(tok.encode(question).ids)[:MAX_QUESTION]
     head = [tok.bos, *q_ids, tok.eos]
-    room = MAX_LEN - len(head) - 1
     ids, starts, ends = passage_enc.ids, passage_enc.starts, passage_enc.ends
     out: list[Window] = []
-    a = 0
-    while True:
-        b = min(a + room, len(ids))
+    for a, b in window_bounds(len(ids), MAX_LEN - len(head) - 1):
         s_tok = e_tok = 0
         if answer is not None:
             s_char, e_char = answer
@@ -134,9 +129,6 @@ def windows_for(
                 s_tok = len(head) + inside[0] - a
                 e_tok = len(head) + inside[-1] - a
         out.append(Window(tuple(head + list(ids[a:b]) + [tok.eos]), s_tok, e_tok))
-        if b >= len(ids):
-            break
-        a += STRIDE
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from qa.evaluate.runs import run_name
+
 # In the order a question can fail: a stage that failed hides the ones after it.
 FAILURE_KINDS = {
     "not_retrieved": "Gold article not retrieved",
@@ -86,8 +88,7 @@ def _failure_entry(row: dict) -> str:
 def render(report: dict, worst: int = 10) -> str:
     """The Markdown report of a run."""
     run = report.get("run", {})
-    single = report["metrics"].get("run") or report["metrics"].get("retriever", "run")
-    compare = report.get("compare") or {single: report["metrics"]}
+    compare = report.get("compare") or {run_name(report["metrics"]): report["metrics"]}
     out = ["# Evaluation report", ""]
     if run:
         out += [f"- {key}: {value}" for key, value in run.items() if value not in (None, "")] + [""]
@@ -100,7 +101,7 @@ def render(report: dict, worst: int = 10) -> str:
         out.append(f"![{name}]({name})")
     if plots:
         out.append("")
-    primary = report["metrics"].get("retriever", "")
+    primary = run_name(report["metrics"])
     groups = group_failures(report["questions"])
     out += [f"## Failures ({primary})", ""]
     out += ["| kind | questions |", "|---|---:|"]

@@ -125,6 +125,16 @@ def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None,
             "latency_ms": round(latency, 2)}
 
 
+def run_label(answerer: TracingAnswerer) -> str:
+    """What a run is called in reports: the answerer's label when it has one, else its retriever."""
+    return getattr(answerer, "label", "") or answerer.retriever.name
+
+
+def run_name(metrics: dict) -> str:
+    """The name of the run these metrics belong to (reports written before runs had labels: the retriever)."""
+    return metrics.get("run") or metrics.get("retriever", "run")
+
+
 def evaluate(answerer: TracingAnswerer, items: list[Item], article_text: dict[str, str], *,
              progress: bool = True, label: str | None = None) -> dict:
     """Run every item; return {"metrics": ..., "questions": [...], "recall_curve": [...]}.
@@ -134,9 +144,9 @@ def evaluate(answerer: TracingAnswerer, items: list[Item], article_text: dict[st
 
     depth = search_depth(answerer)
     everything = frozenset(article_text)
-    label = label or getattr(answerer, "label", "") or answerer.retriever.name
+    label = label or run_label(answerer)
     rows = [run_item(answerer, item, depth, everything)
-            for item in tqdm(items, desc=label or answerer.retriever.name, unit="q", file=sys.stderr,
+            for item in tqdm(items, desc=label, unit="q", file=sys.stderr,
                              disable=None if progress else True, dynamic_ncols=True)]
     metrics = summarise(rows, article_text)
     metrics["retriever"] = answerer.retriever.name
@@ -146,13 +156,12 @@ def evaluate(answerer: TracingAnswerer, items: list[Item], article_text: dict[st
 
 def compare(answerers: list[TracingAnswerer], items: list[Item], article_text: dict[str, str], *,
             progress: bool = True) -> dict:
-    """The same items through several answerers (one per retriever) over one index.
+    """The same items through several answerers (retrievers or readers) over one index.
 
     The first answerer's run is the report's "metrics" and "questions" (the shape of a single
     run); with more than one, "compare" holds every run's metrics side by side and
     "compare_questions" the other runs' rows."""
-    runs = {(getattr(a, "label", "") or a.retriever.name): evaluate(a, items, article_text, progress=progress)
-            for a in answerers}
+    runs = {run_label(a): evaluate(a, items, article_text, progress=progress) for a in answerers}
     first = next(iter(runs.values()))
     report = {"metrics": first["metrics"], "questions": first["questions"],
               "recall_curve": {name: run["recall_curve"] for name, run in runs.items()}}
@@ -163,8 +172,8 @@ def compare(answerers: list[TracingAnswerer], items: list[Item], article_text: d
 
 
 def all_runs(report: dict) -> dict[str, list[dict]]:
-    """Rows of every retriever in a report, by retriever name."""
-    runs = {report["metrics"].get("retriever", "run"): report["questions"]}
+    """Rows of every run in a report, by the name "compare" gives it."""
+    runs = {run_name(report["metrics"]): report["questions"]}
     runs.update(report.get("compare_questions", {}))
     return runs
 

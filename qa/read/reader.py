@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from qa.encoder.bundle import load_bundle
 from qa.encoder.model import Encoder
 from qa.encoder.tokenizer import Tokenizer
 from qa.errors import ModelError
+from qa.text import to_simplified
 
 MAX_LEN = 256  # tokens per window, as in training
 MAX_QUESTION = 48
@@ -33,6 +33,19 @@ def default_weights() -> Path:
     """models/reader.safetensors beside the package, or $QA_READER_WEIGHTS."""
     env = os.environ.get("QA_READER_WEIGHTS")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "models" / WEIGHTS_FILE
+
+
+def window_bounds(n_tokens: int, room: int) -> list[tuple[int, int]]:
+    """[a, b) token ranges covering a passage of ``n_tokens``, ``room`` tokens each, STRIDE apart (at
+    least one, possibly empty). Training (`scripts/reader_data.py`) windows passages the same way."""
+    bounds = []
+    a = 0
+    while True:
+        b = min(a + room, n_tokens)
+        bounds.append((a, b))
+        if b >= n_tokens:
+            return bounds
+        a += STRIDE
 
 
 @dataclass(frozen=True)
@@ -48,18 +61,6 @@ class Reading:
     @property
     def margin(self) -> float:
         return self.score - self.null
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def as_simplified(text: str) -> str:
-    converted = _t2s().convert(text)
-    return converted if len(converted) == len(text) else text
 
 
 class Reader:
@@ -84,25 +85,18 @@ class Reader:
         self.path = path
         # The abstention threshold chosen on held-out training questions (models/README.md).
         self.threshold = float(meta.get("threshold", "0"))
-        self.step = int(meta.get("step", "0"))
 
     def _windows(self, q_ids: list[int], passage: str):
         tok = self.tokenizer
-        enc = tok.encode(as_simplified(passage))
+        enc = tok.encode(to_simplified(passage))
         head = [tok.bos, *q_ids, tok.eos]
-        room = MAX_LEN - len(head) - 1
-        a = 0
-        while True:
-            b = min(a + room, len(enc.ids))
+        for a, b in window_bounds(len(enc.ids), MAX_LEN - len(head) - 1):
             yield head + list(enc.ids[a:b]) + [tok.eos], len(head), enc, a, b
-            if b >= len(enc.ids):
-                break
-            a += STRIDE
 
     def read(self, question: str, passages: list[str]) -> list[Reading]:
         """One Reading per passage (its best span), in the order given; passages are read as one batch."""
         tok = self.tokenizer
-        q_ids = list(tok.encode(as_simplified(question)).ids)[:MAX_QUESTION]
+        q_ids = list(tok.encode(to_simplified(question)).ids)[:MAX_QUESTION]
         windows = [(i, *w) for i, p in enumerate(passages) for w in self._windows(q_ids, p)]
         if not windows:
             return []

@@ -158,6 +158,8 @@ def test_drop_gold_asks_again_without_the_gold_paragraph_and_compares_answerers(
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert set(report["compare"]) == {"reader", "rules"}
     assert report["run"]["dropped_gold"] == 2
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| metric | reader | rules |" in md and "## Failures (reader)" in md
     runs = {"reader": report["questions"], **report["compare_questions"]}
     for name, rows in runs.items():
         metrics = report["compare"][name]
