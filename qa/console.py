@@ -18,6 +18,14 @@ def add_location_options(p: argparse.ArgumentParser, corpus: bool = True) -> Non
     p.add_argument("--index", metavar="DIR", help="index directory (default: embeddings/)")
     p.add_argument("--model", metavar="NAME_OR_PATH",
                    help="sentence-transformers model id or directory (default: the bundled multilingual-e5-small)")
+    p.add_argument("--threads", type=_thread_count, metavar="N",
+                   help="cores the encoder and reader may use (default: QA_THREADS, else all)")
+
+
+def _thread_count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a thread count; give a whole number of 1 or more")
+    return int(value)
 
 
 def add_answerer_option(p: argparse.ArgumentParser) -> None:
@@ -33,7 +41,11 @@ def add_page_options(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The default settings with whatever the options given override."""
+    """The default settings with whatever the options given override (and --threads applied)."""
+    if getattr(args, "threads", None):
+        from qa.encoder.threads import set_threads
+
+        set_threads(args.threads)
     return default_settings().with_(
         corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),

@@ -10,10 +10,11 @@ original text it came from, so a reader's answer maps back to exact article offs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from qa.encoder.bundle import Vocabulary
+from qa.encoder.bundle import Vocabulary, load_bundle
 
 META = "\u2581"
 
@@ -113,3 +114,10 @@ class Tokenizer:
 
     def ids(self, text: str) -> list[int]:
         return list(self.encode(text).ids)
+
+
+@lru_cache(maxsize=2)
+def bundled_tokenizer(bundle_path: str | None = None) -> Tokenizer:
+    """One tokenizer per process for the bundled vocabulary (its piece table costs about 26 MB):
+    the embedder and the reader share it."""
+    return Tokenizer(load_bundle(bundle_path).vocabulary)

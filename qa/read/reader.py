@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.encoder.bundle import load_bundle
-from qa.encoder.model import Encoder
-from qa.encoder.tokenizer import Tokenizer
+from qa.encoder.model import Encoder, LazyWeights
+from qa.encoder.threads import compute_lock
+from qa.encoder.tokenizer import bundled_tokenizer
 from qa.errors import ModelError
 from qa.text import to_simplified
 
@@ -72,16 +73,16 @@ class Reader:
             raise ModelError(f"The reader's weights are missing at {path}; reinstall qa or pass --answerer rules.")
         try:
             with safe_open(str(path), framework="numpy") as f:
-                tensors = {name: f.get_tensor(name) for name in f.keys()}
                 meta = f.metadata() or {}
+                bundle = load_bundle()
+                # Each float16 tensor becomes float32 only as the encoder lays it out (LazyWeights).
+                weights = LazyWeights(list(f.keys()), f.get_tensor)
+                self.head_w = weights["head.w"].T.copy()  # [hidden, 2]
+                self.head_b = weights["head.b"]
+                self.encoder = Encoder(bundle.config, bundle.tensors["emb.word"], weights)
         except Exception as exc:  # a truncated or foreign file: say which and what to do
             raise ModelError(f"The reader's weights at {path} cannot be read ({exc}); reinstall qa.") from exc
-        bundle = load_bundle()
-        self.tokenizer = Tokenizer(bundle.vocabulary)
-        weights32 = {k: v.astype(np.float32) for k, v in tensors.items()}
-        self.head_w = weights32.pop("head.w").T.copy()  # [hidden, 2]
-        self.head_b = weights32.pop("head.b")
-        self.encoder = Encoder(bundle.config, bundle.tensors["emb.word"], weights32)
+        self.tokenizer = bundled_tokenizer()
         self.path = path
         # The abstention threshold chosen on held-out training questions (models/README.md).
         self.threshold = float(meta.get("threshold", "0"))
@@ -106,7 +107,8 @@ class Reader:
         for r, w in enumerate(windows):
             ids[r, : len(w[1])] = w[1]
             mask[r, : len(w[1])] = True
-        hidden = self.encoder.forward(ids, mask)
+        with compute_lock():  # concurrent requests take turns on the cores (qa.encoder.threads)
+            hidden = self.encoder.forward(ids, mask)
         logits = hidden @ self.head_w + self.head_b  # [windows, length, 2]
         best: dict[int, Reading] = {}
         for r, (i, _seq, offset, enc, a, b) in enumerate(windows):

