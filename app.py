@@ -17,7 +17,7 @@ from typing import Any  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
-from qa.console import add_answerer_option, add_location_options, add_page_options, run, settings_from  # noqa: E402
+from qa.console import add_answerer_option, add_location_options, add_page_options, bound_settings, run  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.page import (  # noqa: E402
     LiveAnswerer,
@@ -202,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     add_answerer_option(p)
     add_page_options(p)
     args = p.parse_args(argv)
-    settings = settings_from(args)
-    return run(lambda: serve(settings, host=args.host, port=args.port))
+    return run(lambda: serve(bound_settings(args), host=args.host, port=args.port))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.config import ANSWERERS, Settings
-from qa.console import add_answerer_option, add_location_options, add_page_options, run, settings_from
+from qa.console import add_answerer_option, add_location_options, add_page_options, bound_settings, run
 from qa.errors import QAError
 from qa.retrieve import RETRIEVERS
 
@@ -214,6 +214,5 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = parser().parse_args(argv)
-    settings = settings_from(args)
     commands = {"build": cmd_build, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
-    return run(lambda: commands[args.command](args, settings))
+    return run(lambda: commands[args.command](args, bound_settings(args, rebuild=args.command == "build")))

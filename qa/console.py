@@ -4,6 +4,7 @@ clear line per error instead of a traceback."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -51,6 +52,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
         model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
         retriever=getattr(args, "retriever", None), answerer=getattr(args, "answerer", None),
     )
+
+
+def corpus_given(args: argparse.Namespace) -> bool:
+    """Whether the user named a corpus (--corpus or QA_CORPUS) rather than taking the index's own."""
+    return bool(getattr(args, "corpus", None) or os.environ.get("QA_CORPUS"))
+
+
+def bound_settings(args: argparse.Namespace, *, rebuild: bool = False) -> Settings:
+    """`settings_from`, with the corpus the index was built from unless one was named (raises
+    QAError when the named one differs and the command is not a build: see qa.index.binding)."""
+    from qa.index import bind_corpus
+
+    return bind_corpus(settings_from(args), corpus_given(args), rebuild=rebuild)
 
 
 def run(command: Callable[[], int]) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import IndexMissingError, IndexStaleError
+from qa.index.binding import corpus_is_gone
 from qa.index.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
 from qa.index.embedders import canonical_model_name, load_embedder
 from qa.index.store import (
@@ -238,6 +239,11 @@ def ensure_index(settings: Settings, *, quiet: bool = False, out: TextIO | None 
             # The error names `qa build --full` as the fix: that is what happens now.
             print(f"{str(err).split(';')[0]}; rebuilding it now ...", file=out)
         return _build_and_report(settings, quiet, out)
+    if corpus_is_gone(settings, index.meta):
+        if not quiet:
+            print(f"The corpus the index in {settings.index_dir} was built from ({settings.corpus_dir}) is gone; "
+                  "answering from the index as it is.", file=out)
+        return index
     report = load_corpus(settings.corpus_dir)
     model = resolve_model(settings, index)
     reason = stale_reason(index.meta, expected_meta(settings, report.articles, model))

@@ -113,3 +113,44 @@ def test_threads_option_refuses_nonsense() -> None:
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "thread count" in out.stderr and "Traceback" not in out.stderr
+
+
+
+@pytest.mark.parametrize(("cores", "threads_each", "at_once"),
+                         [(2, None, 1), (2, 2, 1), (2, 1, 2), (8, 2, 4), (2, 4, 1)])
+def test_gate_lets_cores_over_threads_passes_run(monkeypatch, cores: int, threads_each: int | None,
+                                                 at_once: int) -> None:
+    from qa.encoder import threads
+
+    monkeypatch.setattr(threads.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(threads, "configured_threads", lambda: threads_each)
+    assert threads._passes_at_once() == at_once
+
+
+def test_gate_holds_concurrent_passes_to_its_size(monkeypatch) -> None:
+    import threading
+    import time
+
+    from qa.encoder import threads
+
+    monkeypatch.setattr(threads, "_passes_at_once", lambda: 2)
+    monkeypatch.setattr(threads, "_gate", None)
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def work() -> None:
+        nonlocal inside, most
+        with threads.compute_lock():
+            with guard:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.05)
+            with guard:
+                inside -= 1
+
+    workers = [threading.Thread(target=work) for _ in range(6)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert most == 2
