@@ -17,6 +17,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 SCREENS = Path("/tmp/qa_screens")  # a fixed place to look at the screenshots after a run
 FIRST = "淄川区政协会议应到委员多少名？"
 TIMEOUT = 30_000  # ms; generous for a loaded CI machine
+# expect() has its own default (5 s), apart from the page's: a first answer on a busy machine can
+# take longer, and a wait is not a speed test.
+expect.set_options(timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
