@@ -137,9 +137,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from qa.pipeline import open_answerer
     from qa.questions import validate
 
-    validate(args.question)  # a bad question fails before any index work
+    question = validate(args.question)  # a bad question fails before any index work
     answerer = open_answerer(settings)
-    result = answerer.ask(args.question, top_k=settings.top_k).to_dict()
+    result = answerer.ask(question, top_k=settings.top_k).to_dict()
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_answer(result))
     return 0
 

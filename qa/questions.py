@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from qa.config import MAX_QUESTION_CHARS
@@ -50,9 +51,26 @@ class Question:
     right: str  # question key after the question word
 
 
+# Characters no question needs, dropped before anything else reads it: control characters (NUL,
+# terminal escape sequences, which would otherwise be echoed to terminals and logs), format characters
+# (right-to-left overrides and zero-width marks, which can make a question display as another) and
+# lone surrogates (not text at all: encoding one to UTF-8 fails).
+_UNWANTED = ("Cc", "Cf", "Cs")
+_KEPT_CONTROLS = "\t\n\r"
+
+
+def clean(question: str) -> str:
+    """``question`` without control, format and lone surrogate characters (tabs and newlines kept)."""
+    return "".join(c for c in question
+                   if c in _KEPT_CONTROLS or unicodedata.category(c) not in _UNWANTED)
+
+
 def validate(question: str) -> str:
-    """The question stripped, or a QuestionError that says how to ask."""
-    if question is None or not question.strip():
+    """The question cleaned and stripped, or a QuestionError that says how to ask."""
+    if not isinstance(question, str):
+        raise QuestionError("The question must be text; send it as a string, e.g. 淄川区政协会议应到委员多少名？")
+    question = clean(question)
+    if not question.strip():
         raise QuestionError("The question is empty; type a question about the articles, "
                             "e.g. 淄川区政协会议应到委员多少名？")
     text = question.strip()

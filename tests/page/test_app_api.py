@@ -3,6 +3,7 @@ clear sentence, and a burst of requests is served or refused politely."""
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -56,6 +57,40 @@ def test_bad_questions_get_one_clear_sentence(chat_url, question):
         client(chat_url).predict(question=question, api_name="/ask")
     assert str(expected.value) in str(got.value)
     assert "Traceback" not in str(got.value)
+
+
+# Hostile but answerable: control characters (NUL, a terminal escape), a lone surrogate, a
+# right-to-left override and zero-width marks are dropped; mixed scripts and numbers are searched.
+HOSTILE = ["淄川区\x00政协会议应到委员多少名？", "淄川区\x1b[31m政协会议应到委员多少名？\x07",
+           "淄川区\ud800政协会议应到委员多少名？", "\u202e淄川区政协会议应到委员多少名？\u200b",
+           "淄川区2021年GDP是多少？abc 123", "مرحبا 淄川区政协会议应到委员多少名？"]
+
+
+# A lone surrogate cannot leave an HTTP client (it is not encodable as UTF-8), so over the API it is
+# left out; on the command line it is what undecodable bytes in argv become, and is tested there.
+@pytest.mark.parametrize("question", [q for q in HOSTILE if "\ud800" not in q])
+def test_hostile_questions_are_cleaned_and_answered(chat_url, bundled_answerer, question):
+    result = client(chat_url).predict(question=question, api_name="/ask")
+    cleaned = validate(question)
+    assert result == bundled_answerer.ask(cleaned).to_dict()
+    assert result["question"] == cleaned
+    assert not any(c in cleaned for c in "\x00\x1b\x07\ud800\u202e\u200b")
+    json.dumps(result, ensure_ascii=False).encode("utf-8")  # every string is valid text
+
+
+@pytest.mark.parametrize("question", [*HOSTILE, "淄川区政协\udcff会议应到委员多少名？",  # a byte argv could not decode
+                                      "\x00\x07", "\u200b\u200b", "？？！！。。"])
+def test_hostile_questions_on_the_command_line(bundled_settings, capsys, question):
+    from qa.cli import main
+
+    code = main(["ask", question, "--json", "--index", str(bundled_settings.index_dir),
+                 "--corpus", str(bundled_settings.corpus_dir)])
+    out = capsys.readouterr()
+    if code == 0:
+        assert json.loads(out.out)["question"] == validate(question)
+    else:
+        assert code == 2 and out.err.startswith("qa: ") and out.err.count("\n") == 1, out.err
+    assert "Traceback" not in out.err
 
 
 def test_a_burst_is_served_or_refused_and_the_next_question_is_answered(chat_url, bundled_answerer):
