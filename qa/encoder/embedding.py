@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from qa.encoder.bundle import load_bundle
-from qa.encoder.model import Encoder, layer_weights
-from qa.encoder.threads import compute_lock
+from qa.encoder.model import Encoder, layer_weights, pad_rows
 from qa.encoder.tokenizer import bundled_tokenizer
 
 Progress = Callable[[int], None]
@@ -76,20 +75,13 @@ class E5Embedder:
               use_torch: bool = False) -> np.ndarray:
         rows, owner = self._rows(texts, prefix)
         forward = self._forward(use_torch)
-        hidden = self.dim
-        total = np.zeros((len(texts), hidden), dtype=np.float64)
+        total = np.zeros((len(texts), self.dim), dtype=np.float64)
         weight = np.zeros(len(texts), dtype=np.float64)
         done = np.zeros(len(texts), dtype=np.int64)
         windows = np.bincount(np.asarray(owner, dtype=np.int64), minlength=len(texts))
         for batch in plan_batches([len(r) for r in rows]):
-            width = max(len(rows[i]) for i in batch)
-            ids = np.full((len(batch), width), self.tokenizer.pad, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=bool)
-            for j, i in enumerate(batch):
-                ids[j, : len(rows[i])] = rows[i]
-                mask[j, : len(rows[i])] = True
-            with compute_lock():
-                states = forward(ids, mask)
+            ids, mask = pad_rows([rows[i] for i in batch], self.tokenizer.pad)
+            states = forward(ids, mask)
             counts = mask.sum(axis=1)
             means = (states * mask[:, :, None]).sum(axis=1) / counts[:, None]
             finished = 0

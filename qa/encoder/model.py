@@ -7,12 +7,12 @@ so the same code runs the bundled weights and a fine-tuned reader's. The 250k-ro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from qa.encoder.bundle import LAYER_MATRICES, LAYER_VECTORS, Bundle, Config, dequantize
-from qa.encoder.threads import apply_threads
+from qa.encoder.threads import apply_threads, compute_lock
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
@@ -60,6 +60,17 @@ def gelu(x: np.ndarray) -> np.ndarray:
     for a in range(0, flat.size, _GELU_BLOCK):
         _gelu_block(flat[a : a + _GELU_BLOCK], out[a : a + _GELU_BLOCK])
     return out.reshape(x.shape)
+
+
+def pad_rows(rows: Sequence[Sequence[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token-id rows as one [rows, longest] batch padded with ``pad``, and its mask (True = real token)."""
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), pad, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=bool)
+    for j, row in enumerate(rows):
+        ids[j, : len(row)] = row
+        mask[j, : len(row)] = True
+    return ids, mask
 
 
 def weight_names(layers: int) -> list[str]:
@@ -123,7 +134,12 @@ class Encoder:
         return dequantize(self.word_blocks[flat]).reshape(*ids.shape, self.config.hidden)
 
     def forward(self, ids: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """ids [batch, length] int; mask [batch, length] bool (True = real token)."""
+        """ids [batch, length] int; mask [batch, length] bool (True = real token). Concurrent calls
+        take turns on the cores (`qa.encoder.threads.compute_lock`)."""
+        with compute_lock():
+            return self._forward(ids, mask)
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         cfg, w = self.config, self.w
         batch, length = ids.shape
         heads, head_dim, hidden = cfg.heads, cfg.hidden // cfg.heads, cfg.hidden

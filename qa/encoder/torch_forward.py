@@ -11,7 +11,7 @@ import torch
 from torch.nn import functional as F
 
 from qa.encoder.model import Encoder
-from qa.encoder.threads import apply_threads
+from qa.encoder.threads import apply_threads, compute_lock
 
 
 class TorchEncoder:
@@ -26,8 +26,13 @@ class TorchEncoder:
             for layer in encoder.layers
         ]
 
-    @torch.inference_mode()
     def forward(self, ids: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """As `Encoder.forward`, taking turns on the cores with it."""
+        with compute_lock():
+            return self._forward(ids, mask)
+
+    @torch.inference_mode()
+    def _forward(self, ids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         cfg, w = self.config, self.w
         batch, length = ids.shape
         heads, head_dim = cfg.heads, cfg.hidden // cfg.heads

