@@ -43,7 +43,7 @@ def reads(monkeypatch) -> list[Path]:
 
 @pytest.fixture
 def own(tmp_path, small_corpus) -> tuple[Path, Path]:
-    """A user's corpus (three bundled articles and one of its own) and its index dir, built."""
+    """A user's corpus (three bundled articles and one of its own) and the directory its index goes to."""
     corpus = tmp_path / "my-news"
     shutil.copytree(small_corpus, corpus)
     (corpus / "library.md").write_text(ARTICLE, encoding="utf-8")
