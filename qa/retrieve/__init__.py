@@ -2,6 +2,7 @@
 
 from qa.retrieve.filters import FilterError, allowed_ids, date_range, parse_day, sources
 from qa.retrieve.followup import resolve
+from qa.retrieve.fusion import HYBRID_FUSION, FusionParams, fuse
 from qa.retrieve.retrievers import (
     RETRIEVERS,
     BM25Retriever,
@@ -9,8 +10,8 @@ from qa.retrieve.retrievers import (
     HybridRetriever,
     Retriever,
     make_retriever,
-    rrf,
 )
 
-__all__ = ["RETRIEVERS", "BM25Retriever", "DenseRetriever", "FilterError", "HybridRetriever", "Retriever",
-           "allowed_ids", "date_range", "make_retriever", "parse_day", "resolve", "rrf", "sources"]
+__all__ = ["HYBRID_FUSION", "RETRIEVERS", "BM25Retriever", "DenseRetriever", "FilterError", "FusionParams",
+           "HybridRetriever", "Retriever", "allowed_ids", "date_range", "fuse", "make_retriever", "parse_day",
+           "resolve", "sources"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Protocol
 
 import numpy as np
 
 from qa.index import Embedder, Index
 from qa.records import Hit
+from qa.retrieve.fusion import FUSION_DEPTH, HYBRID_FUSION, FusionParams, fuse
 from qa.text import tokenize
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -81,33 +82,25 @@ class BM25Retriever:
         return [Hit(self.index.chunks[int(i)], float(scores[i]), self.name) for i in order if scores[i] > 0]
 
 
-def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
-    """Weighted reciprocal rank fusion (Cormack et al., SIGIR 2009): sum of w / (k + rank)."""
-    fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
-        for rank, item in enumerate(ranking, 1):
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
-    return fused
-
-
 class HybridRetriever:
-    """Dense and BM25 fused by weighted reciprocal rank fusion over a deeper candidate list."""
+    """Dense and BM25 fused over a deeper candidate list (`qa.retrieve.fusion`, parameters chosen on
+    training data by scripts/tune_fusion.py)."""
 
     name = "hybrid"
 
-    def __init__(self, dense: DenseRetriever, bm25: BM25Retriever, weights: tuple[float, float] = (1.0, 1.0),
-                 depth: int = 50, rrf_k: int = 60) -> None:
+    def __init__(self, dense: DenseRetriever, bm25: BM25Retriever, params: FusionParams = HYBRID_FUSION,
+                 depth: int = FUSION_DEPTH) -> None:
         self.dense, self.bm25 = dense, bm25
-        self.weights, self.depth, self.rrf_k = weights, depth, rrf_k
+        self.params, self.depth = params, depth
 
     def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
         depth = max(self.depth, k)
         dense = self.dense.search(query, depth, allowed)
         sparse = self.bm25.search(query, depth, allowed)
-        fused = rrf([[h.chunk.id for h in dense], [h.chunk.id for h in sparse]], self.weights, self.rrf_k)
+        fused = fuse(([h.chunk.id for h in dense], [h.score for h in dense]),
+                     ([h.chunk.id for h in sparse], [h.score for h in sparse]), self.params)
         chunks = {h.chunk.id: h.chunk for h in dense + sparse}
-        best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-        return [Hit(chunks[cid], fused[cid], self.name) for cid in best]
+        return [Hit(chunks[cid], score, self.name) for cid, score in fused[:k]]
 
 
 def make_retriever(name: str, index: Index, embedder: Embedder | None = None) -> Retriever:

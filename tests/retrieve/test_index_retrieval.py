@@ -9,7 +9,7 @@ import pytest
 from qa.config import Settings
 from qa.errors import IndexMissingError, IndexStaleError
 from qa.index import build, ensure_index, live_dir, load_index
-from qa.retrieve import RETRIEVERS, make_retriever, rrf
+from qa.retrieve import RETRIEVERS, FusionParams, fuse, make_retriever
 
 QUERIES = ["淄川区政协会议应到委员多少名", "济南淄博同城化协议在哪里签订", "臨淄區新建保障性住房多少套", "政府工作报告"]
 
@@ -60,10 +60,10 @@ def test_bm25_drops_chunks_without_any_query_word(built):
 
 
 def test_rrf_is_weighted_reciprocal_rank():
-    fused = rrf([[1, 2, 3], [3, 1]], [1.0, 0.5], k=60)
-    assert fused[1] == pytest.approx(1 / 61 + 0.5 / 62)
-    assert fused[3] == pytest.approx(1 / 63 + 0.5 / 61)
-    assert fused[2] == pytest.approx(1 / 62)
+    fused = dict(fuse(([1, 2, 3], [0.9, 0.8, 0.7]), ([3, 1], [5.0, 2.0]), FusionParams("rrf", 2 / 3, 60)))
+    assert fused[1] == pytest.approx((2 / 3) / 61 + (1 / 3) / 62)
+    assert fused[3] == pytest.approx((2 / 3) / 63 + (1 / 3) / 61)
+    assert fused[2] == pytest.approx((2 / 3) / 62)
 
 
 def test_missing_index_names_the_fix(tmp_path):
