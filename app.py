@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio i
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
+import traceback  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -20,13 +21,16 @@ from qa.config import Settings  # noqa: E402
 from qa.console import add_answerer_option, add_location_options, add_page_options, bound_settings, run  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.page import (  # noqa: E402
+    MEMORY,
     LiveAnswerer,
     answer_html,
     article_html,
     article_order,
     article_rows,
+    check_ask,
     error_html,
     example_questions,
+    log_refusal,
     shown_question,
 )
 from qa.questions import validate  # noqa: E402
@@ -36,7 +40,8 @@ from qa.retrieve import allowed_ids, date_range, resolve, sources  # noqa: E402
 # beyond the queue's size is told to retry instead of piling up.
 QUEUE_SIZE = 32
 CONCURRENCY = 2
-MEMORY = 10  # earlier questions kept for follow-ups
+# What an API client is told when answering failed through no fault of its request.
+SERVER_FAULT = "The server failed to answer this question; try again, and report it if it happens again."
 # System fonts only: the default theme would fetch Google Fonts, and the page must work offline.
 FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"]
 MONO = ["Noto Sans Mono CJK SC", "ui-monospace", "Menlo", "Consolas", "monospace"]
@@ -89,24 +94,34 @@ class Page:
             reply = answer_html(answer, answerer.index.articles, typed=text)
             asked = [*asked, text][-MEMORY:]
         except QAError as err:
+            log_refusal(str(err), "a question")
             reply = error_html(str(err))
         history.append({"role": "assistant", "content": reply})
         return "", history, asked
 
     def ask(self, question: str, sources: list[str] | None = None, date_from: str = "", date_to: str = "",
-            previous: list[str] | None = None) -> dict[str, Any]:
+            previous: list[str] | None = None, top_k: int | None = None) -> dict[str, Any]:
         """Answer a question about the articles; the same object as `qa ask --json`.
 
         sources: only articles from these outlets; date_from / date_to: YYYY-MM-DD limits;
-        previous: earlier questions of the conversation, for follow-ups such as 那实到多少人？
+        previous: earlier questions of the conversation, for follow-ups such as 那实到多少人？;
+        top_k: passages to retrieve (1 to 50, default 5).
         """
         try:
-            text = validate(question)
             answerer = self.live.current()
-            allowed = allowed_ids(answerer.index.articles.values(), sources, date_from, date_to)
-            return answerer.ask(resolve(text, previous or []), allowed=allowed).to_dict()
+            articles = answerer.index.articles.values()
+            # A client can send any JSON: every argument is checked before any work is done.
+            req = check_ask(question, sources, date_from, date_to, previous, top_k, articles)
+            allowed = allowed_ids(articles, req.sources, req.date_from, req.date_to)
+            return answerer.ask(resolve(req.question, req.previous), top_k=req.top_k, allowed=allowed).to_dict()
         except QAError as err:
-            raise gr.Error(str(err)) from None
+            # The request's fault: one line in the log, the sentence to the client, no traceback.
+            log_refusal(str(err), "an API question")
+            raise gr.Error(str(err), print_exception=False) from None
+        except Exception:
+            # Ours: the log keeps the trace to fix it; the client gets a sentence, not Python's text.
+            traceback.print_exc()
+            raise gr.Error(SERVER_FAULT, print_exception=False) from None
 
     def table(self, chosen_sources: list[str], date_from: str, date_to: str):
         """The article list under the current filters, and the ids of its rows in order."""

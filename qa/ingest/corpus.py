@@ -1,17 +1,30 @@
 """corpus/ -> list[Article]: txt, md (optional front matter), json and jsonl files.
 
-Problems with one file (undecodable, empty, binary, too large, broken front matter, a duplicate)
-are warnings that name the file; the rest of the corpus is still read.
+Problems with one file (undecodable, empty, binary, too large, broken front matter, a duplicate,
+removed while the corpus is read) are warnings that name the file; the rest of the corpus is still read.
+
+Symbolic links inside the corpus are never followed, whether they point to files or directories
+(the corpus directory itself may be a link). A link that points outside the corpus, or to nothing,
+is skipped with a warning naming it: following it would read files the corpus owner never put there.
+A link that stays inside is skipped silently, because what it points to is read under its own name
+(following it would only make a duplicate). Entries that are not regular files (a directory named
+``news.txt``, a pipe) are not articles and are passed over silently.
+
+File names need not be UTF-8: one that is not is read as GB18030, and failing that its odd bytes
+become ``\\xNN`` escapes in article ids, file references and warnings, so that they print and are
+written to the index like any other text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yaml
 
@@ -28,6 +41,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _FULL_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 _MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+# JSON can spell lone surrogates (\ud800): not text, and encoding one to UTF-8 fails later.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,25 @@ def _iso(year: object, month: object, day: object) -> str | None:
 
 
 def _clean(value: object) -> str | None:
-    return str(value).strip() or None if value is not None else None
+    return _text(value).strip() or None if value is not None else None
+
+
+def _text(value: object) -> str:
+    """``value`` as text that encodes as UTF-8: a lone surrogate becomes U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", str(value))
+
+
+def display_name(path: PurePath | str) -> str:
+    """A file name as printable text. Python keeps bytes that are not UTF-8 as lone surrogates, which
+    crash printing and JSON writing; such a name is read as GB18030 as file contents are (archives
+    made on Chinese Windows name their files so), and failing that its odd bytes become \\xNN escapes."""
+    raw = os.fsencode(path)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _article(aid: str, meta: dict, body: str, path: str) -> Article:
@@ -89,8 +122,8 @@ def _article(aid: str, meta: dict, body: str, path: str) -> Article:
         # No title given: the first line is the title and the rest is the text. Split before
         # joining hard breaks, which would join a long title to the first paragraph.
         first, _, rest = body.strip().partition("\n")
-        title, body = first.lstrip("#").strip(), rest if rest.strip() else first
-    text = join_hard_breaks(body).strip()
+        title, body = _text(first.lstrip("#").strip()), rest if rest.strip() else first
+    text = join_hard_breaks(_text(body)).strip()
     return Article(
         id=aid, title=title, text=text, path=path, source=_clean(meta.get("source")),
         date=parse_date(meta.get("date"), text), url=_clean(meta.get("url")),
@@ -151,13 +184,20 @@ def _json_file(file: Path, raw: str, stem: str, path: str, label: str) -> tuple[
 def read_file(file: Path, root: Path) -> tuple[list[Article], list[str]]:
     """The articles of one file and the warnings about it; raises CorpusError for the whole file."""
     try:
-        # The size is checked before reading: a huge file is a mistake, not worth the memory.
-        size = file.stat().st_size
-        if size == 0:
+        # lstat, not stat: the entry is checked as listed (a link is never followed, even one put in
+        # place after the listing). The size is checked before reading: a huge file is a mistake.
+        info = file.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            raise CorpusError("a symbolic link, not followed")
+        if not stat.S_ISREG(info.st_mode):
+            raise CorpusError("not a regular file")
+        if info.st_size == 0:
             raise CorpusError("empty file")
-        if size > MAX_FILE_BYTES:
-            raise CorpusError(f"{size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
+        if info.st_size > MAX_FILE_BYTES:
+            raise CorpusError(f"{info.st_size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
         data = file.read_bytes()
+    except FileNotFoundError as err:
+        raise CorpusError("removed before it could be read") from err
     except OSError as err:
         raise CorpusError(f"cannot be read ({err.strerror or type(err).__name__})") from err
     if b"\x00" in data[:8192]:
@@ -172,17 +212,47 @@ def read_file(file: Path, root: Path) -> tuple[list[Article], list[str]]:
     if not raw.strip():
         raise CorpusError("no text in it")
     rel = file.relative_to(root)
-    stem = rel.with_suffix("").as_posix().replace("/", "__")
-    path = (Path(root.name) / rel).as_posix()
+    stem = display_name(rel.with_suffix("").as_posix()).replace("/", "__")
+    path = display_name((Path(root.name) / rel).as_posix())
     if file.suffix in (".json", ".jsonl"):
-        return _json_file(file, raw, stem, path, rel.as_posix())
+        return _json_file(file, raw, stem, path, display_name(rel.as_posix()))
     return _text_file(file, raw, stem, path), []
 
 
 def corpus_files(root: Path) -> list[Path]:
     """The files that can hold articles, in a stable order (README files are documentation)."""
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                  and not p.name.startswith(".") and p.stem.upper() != "README")
+    return _listing(Path(root))[0]
+
+
+def _listing(root: Path) -> tuple[list[Path], list[str]]:
+    """The files that can hold articles, and a warning for each link that leads outside or nowhere
+    (see the module docstring). rglob lists links but never descends into linked directories."""
+    inside = root.resolve()
+    files: list[Path] = []
+    warnings: list[str] = []
+    for p in sorted(root.rglob("*")):
+        if p.name.startswith("."):
+            continue
+        wanted = p.suffix.lower() in SUFFIXES and p.stem.upper() != "README"
+        if not p.is_symlink():
+            if wanted and p.is_file():
+                files.append(p)
+            continue
+        label = display_name(p.relative_to(root).as_posix())
+        try:
+            target = p.resolve()  # the link's final target, whether or not it exists
+        except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+            if wanted:
+                warnings.append(f"{label}: a link that leads round in a loop; skipped")
+            continue
+        if not (wanted or target.is_dir()):
+            continue
+        if not target.is_relative_to(inside):
+            what = "directory" if target.is_dir() else "file"
+            warnings.append(f"{label}: a link to a {what} outside the corpus, not followed; skipped")
+        elif not target.exists():
+            warnings.append(f"{label}: a link to a file that does not exist; skipped")
+    return files, warnings
 
 
 def load_corpus(root: Path) -> CorpusReport:
@@ -191,11 +261,11 @@ def load_corpus(root: Path) -> CorpusReport:
     if not root.is_dir():
         raise CorpusError(f"The corpus directory {root} does not exist; pass --corpus DIR with your articles.")
     articles: list[Article] = []
-    warnings: list[str] = []
+    files, warnings = _listing(root)
     seen_ids: set[str] = set()
     seen_text: dict[str, Article] = {}
-    for file in corpus_files(root):
-        label = file.relative_to(root).as_posix()
+    for file in files:
+        label = display_name(file.relative_to(root).as_posix())
         try:
             found, notes = read_file(file, root)
         except CorpusError as err:

@@ -1,5 +1,7 @@
-"""What the chat page shows, without gradio: answers and articles as HTML, example questions, a live answerer."""
+"""What the chat page shows, without gradio: answers and articles as HTML, example questions, a live answerer,
+the API's argument checks and the server log's refusal lines."""
 
+from qa.page.api_params import MEMORY, AskRequest, ParameterError, check_ask
 from qa.page.examples import example_questions
 from qa.page.live import LiveAnswerer
 from qa.page.presentation import (
@@ -10,6 +12,8 @@ from qa.page.presentation import (
     error_html,
     shown_question,
 )
+from qa.page.server_log import log_refusal, refusal_line
 
-__all__ = ["LiveAnswerer", "answer_html", "article_html", "article_order", "article_rows", "error_html",
-           "example_questions", "shown_question"]
+__all__ = ["MEMORY", "AskRequest", "LiveAnswerer", "ParameterError", "answer_html", "article_html", "article_order",
+           "article_rows", "check_ask", "error_html", "example_questions", "log_refusal", "refusal_line",
+           "shown_question"]
