@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from qa.config import ANSWERERS, Settings
+from qa.config import ANSWERERS, MAX_TOP_K, Settings
 from qa.console import add_answerer_option, add_location_options, add_page_options, bound_settings, run
 from qa.errors import QAError
 from qa.retrieve import RETRIEVERS
@@ -35,6 +35,19 @@ def _name_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]
     return parse
 
 
+def _worker_count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers; give a whole number of 1 or more")
+    return int(value)
+
+
+def _top_k(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_TOP_K:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of passages; give a whole number from 1 "
+                                         f"to {MAX_TOP_K}")
+    return int(value)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Ask questions of a collection of Chinese news articles; "
                                 "every answer quotes its source.")
@@ -48,12 +61,18 @@ def parser() -> argparse.ArgumentParser:
                    help="print the build summary as one JSON object on stdout (progress stays on stderr)")
     b.add_argument("--check", action="store_true",
                    help="list problems with the corpus files without building; exit status 1 if there are any")
+    # nargs="?": `--ray` alone starts a local Ray instance, `--ray HEAD:6379` joins a cluster.
+    b.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="embed on Ray: a local Ray instance, or the cluster at ADDRESS (e.g. HEAD:6379); "
+                        'needs `pip install -e ".[ray]"`')
+    b.add_argument("--ray-workers", type=_worker_count, metavar="N",
+                   help="--ray: actors embedding at once, one CPU each (default: one per CPU Ray has)")
 
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question", help="the question, e.g. 淄川区政协会议应到委员多少名？")
     add_location_options(a)
     a.add_argument("--json", action="store_true", help="print the answer as a JSON object")
-    a.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
+    a.add_argument("--top-k", type=_top_k, metavar="N", help="number of passages to retrieve (default 5)")
     a.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
     add_answerer_option(a)
 
@@ -64,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
                         help="SQuAD-format benchmark (e.g. CMRC 2018 dev): every paragraph becomes an article")
     add_location_options(e)
     e.add_argument("--out", metavar="DIR", default="reports", help="where the report goes (default: reports/)")
-    e.add_argument("--top-k", type=int, metavar="N", help="number of passages to retrieve (default 5)")
+    e.add_argument("--top-k", type=_top_k, metavar="N", help="number of passages to retrieve (default 5)")
     e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
     e.add_argument("--compare", metavar="LIST", type=_name_list(RETRIEVERS, "retriever"),
                    help="comma-separated retrievers to run side by side, e.g. hybrid,dense,bm25")
@@ -102,10 +121,17 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{plural(len(report.articles), 'article')} readable, "
                   f"{plural(len(report.warnings), 'problem')}.")
         return 1 if report.warnings else 0
+    ray = None
+    if args.ray is not None:
+        from qa.index.ray_embedding import ray_options
+
+        ray = ray_options(args.ray, args.ray_workers)  # a missing Ray stops here, before any index work
+    elif args.ray_workers is not None:
+        raise QAError("--ray-workers applies to Ray builds only; add --ray, or leave --ray-workers out.")
     # With --json, stdout carries the one JSON object and nothing else: whatever a library prints
     # goes to stderr with the progress bar.
     with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-        _, summary = build(settings, full=args.full, quiet=args.quiet)
+        _, summary = build(settings, full=args.full, quiet=args.quiet, ray=ray)
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
         return 0

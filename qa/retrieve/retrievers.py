@@ -8,6 +8,8 @@ from typing import Protocol
 import numpy as np
 
 from qa.index import Embedder, Index
+from qa.index.chunk_store import chunk_ids_of
+from qa.index.vectors import VectorIndexKind, search_vectors
 from qa.records import Hit
 from qa.retrieve.fusion import FUSION_DEPTH, HYBRID_FUSION, FusionParams, fuse
 from qa.text import tokenize
@@ -26,8 +28,7 @@ class Retriever(Protocol):
 def _allowed_ids(index: Index, allowed: Collection[str] | None) -> np.ndarray | None:
     if allowed is None:
         return None
-    allowed = set(allowed)
-    return np.array([c.id for c in index.chunks if c.article_id in allowed], dtype=np.int64)
+    return chunk_ids_of(index.chunks, allowed)
 
 
 class DenseRetriever:
@@ -40,18 +41,16 @@ class DenseRetriever:
             raise ValueError(f"embedder dimension {embedder.dim} != index dimension {index.vectors.d}")
         self.index = index
         self.embedder = embedder
+        self.kind = VectorIndexKind.from_meta(index.meta)  # exact or HNSW, and its search parameters
 
     def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
-        import faiss
-
         ids = _allowed_ids(self.index, allowed)
         n = self.index.vectors.ntotal if ids is None else len(ids)
         k = min(k, n)
         if k <= 0:
             return []
         q = self.embedder.embed_queries([query])
-        params = None if ids is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-        scores, found = self.index.vectors.search(q, k, params=params)
+        scores, found = search_vectors(self.index.vectors, self.kind, q, k, ids)
         return [Hit(self.index.chunks[int(i)], float(s), self.name)
                 for s, i in zip(scores[0], found[0]) if i >= 0]
 
@@ -77,7 +76,7 @@ class BM25Retriever:
             mask = np.full(len(scores), -np.inf, np.float32)
             mask[ids] = 0
             scores = scores + mask
-        order = np.argsort(-scores, kind="stable")[: max(k, 0)]
+        order = _top(scores, k)
         # A zero score means no query token occurs in the chunk: not a match at all.
         return [Hit(self.index.chunks[int(i)], float(scores[i]), self.name) for i in order if scores[i] > 0]
 
@@ -115,3 +114,16 @@ def make_retriever(name: str, index: Index, embedder: Embedder | None = None) ->
         embedder = load_embedder(index.meta["embedder"])
     dense = DenseRetriever(index, embedder)
     return dense if name == "dense" else HybridRetriever(dense, BM25Retriever(index))
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` highest scores, best first, ties by position: what a stable sort
+    of every score gives, without sorting a million of them (the k-th best bounds the candidates)."""
+    if k <= 0 or len(scores) == 0:
+        return np.zeros(0, np.int64)
+    if k < len(scores):
+        bound = np.partition(scores, len(scores) - k)[len(scores) - k]
+        candidates = np.flatnonzero(scores >= bound)
+    else:
+        candidates = np.arange(len(scores))
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:k]

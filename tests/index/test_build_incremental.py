@@ -126,7 +126,7 @@ def test_new_tokenizer_rebuilds_bm25_but_reuses_every_vector(settings, embedded,
 
 def test_a_damaged_index_is_rebuilt_from_scratch(settings, embedded):
     index, _ = build(settings, quiet=True)
-    (live_dir(settings.index_dir) / "chunks.jsonl").write_text("{broken\n", encoding="utf-8")
+    (live_dir(settings.index_dir) / "chunks.sqlite").write_text("{broken\n", encoding="utf-8")
     embedded.clear()
     out = io.StringIO()
     _, summary = build(settings, out=out)

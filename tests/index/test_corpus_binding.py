@@ -9,20 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import LIBRARY_ARTICLE as ARTICLE
+from conftest import LIBRARY_QUESTION as QUESTION
 
 import qa.index.builder
 from qa.cli import main
 from qa.config import ROOT
 from qa.index import load_index
-
-ARTICLE = """---
-title: 青石镇新建图书馆开放
-source: 青石日报
-date: 2024-03-02
----
-青石镇新建的图书馆于3月1日正式开放，馆长是林秀云。图书馆藏书八万册，设有少儿阅览室。
-"""
-QUESTION = "青石镇图书馆的馆长是谁？"
 
 
 @pytest.fixture

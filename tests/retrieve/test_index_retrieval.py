@@ -73,7 +73,7 @@ def test_missing_index_names_the_fix(tmp_path):
 
 def test_damaged_index_names_the_fix(built):
     settings, _ = built
-    (live_dir(settings.index_dir) / "chunks.jsonl").write_text("{broken\n", encoding="utf-8")
+    (live_dir(settings.index_dir) / "chunks.sqlite").write_text("{broken\n", encoding="utf-8")
     with pytest.raises(IndexStaleError, match="qa build --full"):
         load_index(settings.index_dir)
 

@@ -1,0 +1,222 @@
+"""The chunk and article store of an index version: one SQLite file, opened lazily.
+
+Loading an index must not read every chunk and article: at 10^6 chunks that took longer and
+held more memory than everything else together. `ChunkTable` and `ArticleTable` give the access
+the code uses (``chunks[i]``, ``len(chunks)``, iteration, ``articles[id]``, ``id in articles``)
+and read rows only when asked. A version directory is never changed once written, so the file is
+opened read-only and immutable (no locking, no journal), shared by every thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, overload
+from urllib.parse import quote
+
+import numpy as np
+
+from qa.errors import IndexStaleError
+from qa.records import Article, Chunk
+
+# Named "chunks...": it holds the articles too, but chunks are what most of it is.
+STORE = "chunks.sqlite"
+CHUNK_FIELDS = ("id", "article_id", "start", "end", "text")
+ARTICLE_FIELDS = ("id", "title", "text", "path", "source", "date", "url")
+# Rows read per query while iterating: few round trips, bounded memory.
+BATCH = 2_000
+
+SCHEMA = """
+CREATE TABLE chunks (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, article_id TEXT NOT NULL,
+                     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE TABLE articles (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL,
+                       path TEXT NOT NULL, source TEXT, date TEXT, url TEXT);
+"""
+
+
+def write_store(path: Path, chunks: Iterable[Chunk], articles: Iterable[Article]) -> None:
+    """Write a new store file at ``path`` (the caller flushes it to disk with the rest of the version)."""
+    con = sqlite3.connect(path)
+    try:
+        # No journal: a store is written once, into a directory that only becomes live when complete.
+        con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        with con:
+            # Rows by position (n), each with the id it claims: loading checks that they agree.
+            con.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                            ((n, c.id, c.article_id, c.start, c.end, c.text) for n, c in enumerate(chunks)))
+            con.executemany("INSERT INTO articles (id, title, text, path, source, date, url) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            ((a.id, a.title, a.text, a.path, a.source, a.date, a.url) for a in articles))
+            # Built after the rows are in: one sort instead of an update per insert.
+            con.execute("CREATE INDEX chunks_by_article ON chunks (article_id)")
+    finally:
+        con.close()
+
+
+class Store:
+    """One read-only connection to a store file, shared by threads under a lock (queries take
+    microseconds, so waiting for one is cheaper than a connection per thread).
+
+    ``owner`` names the index in messages ("The index in embeddings"): rows are read long after
+    loading, so damage found then is reported as loading reports it, in one sentence.
+    """
+
+    def __init__(self, path: Path, owner: str) -> None:
+        if not Path(path).is_file():
+            raise FileNotFoundError(path)  # connect() would create it
+        uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro&immutable=1"
+        self._con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self.owner = owner
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._con.execute(sql, args).fetchall()
+        except sqlite3.Error as err:
+            raise IndexStaleError(f"{self.owner} is damaged ({type(err).__name__}); "
+                                  "run `qa build --full` to rebuild it.") from err
+
+
+class ChunkTable(Sequence[Chunk]):
+    """The chunks of an index by position, read from the store when asked (a chunk's id is its
+    position; loading checks it)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # Positions are 0..n-1: MAX reads one b-tree path where COUNT reads every page.
+        last = store.query("SELECT MAX(n) FROM chunks")[0][0]
+        self._n = 0 if last is None else last + 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        i = int(i)
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(f"chunk {i} out of range")
+        rows = self._store.query('SELECT id, article_id, start, "end", text FROM chunks WHERE n = ?', (i,))
+        if not rows:
+            raise IndexError(f"chunk {i} is missing from the store")
+        return Chunk(*rows[0])
+
+    def __iter__(self) -> Iterator[Chunk]:
+        last = -1
+        while True:
+            rows = self._store.query('SELECT n, id, article_id, start, "end", text FROM chunks WHERE n > ? '
+                                     "ORDER BY n LIMIT ?", (last, BATCH))
+            if not rows:
+                return
+            yield from (Chunk(*r[1:]) for r in rows)
+            last = rows[-1][0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list, so unhashable like one
+
+    def ids_of_articles(self, article_ids: Collection[str]) -> np.ndarray:
+        """The positions (= ids) of the chunks of those articles, in order (from the store's article index)."""
+        wanted = list(dict.fromkeys(article_ids))
+        out: list[int] = []
+        # SQLite caps the number of parameters of one statement; 500 stays far below every build's cap.
+        for a in range(0, len(wanted), 500):
+            part = wanted[a:a + 500]
+            marks = ",".join("?" * len(part))
+            out.extend(r[0] for r in self._store.query(f"SELECT n FROM chunks WHERE article_id IN ({marks})", part))
+        return np.sort(np.array(out, dtype=np.int64))
+
+
+class ArticleTable(Mapping[str, Article]):
+    """The articles of an index by id, read from the store when asked; ``values()`` and ``items()``
+    stream rows instead of looking each id up."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # Rows are numbered 1..n as they were written: MAX(n) is the count without reading every page.
+        self._n = store.query("SELECT COALESCE(MAX(n), 0) FROM articles")[0][0]
+        # Neighbouring chunks belong to the same article: a rebuild that walks every chunk asks for
+        # the same few articles over and over.
+        self._get = lru_cache(maxsize=256)(self._read)
+
+    def _read(self, article_id: str) -> Article | None:
+        rows = self._store.query("SELECT id, title, text, path, source, date, url FROM articles WHERE id = ?",
+                                 (article_id,))
+        return Article(*rows[0]) if rows else None
+
+    def __getitem__(self, article_id: str) -> Article:
+        article = self._get(article_id) if isinstance(article_id, str) else None
+        if article is None:
+            raise KeyError(article_id)
+        return article
+
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and bool(
+            self._store.query("SELECT 1 FROM articles WHERE id = ?", (article_id,)))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._rows("id"))
+
+    def values(self) -> _Values:  # type: ignore[override]
+        return _Values(self)
+
+    def items(self) -> _Items:  # type: ignore[override]
+        return _Items(self)
+
+    def _rows(self, columns: str) -> Iterator[tuple]:
+        last = 0
+        while True:
+            rows = self._store.query(f"SELECT n, {columns} FROM articles WHERE n > ? ORDER BY n LIMIT ?",
+                                     (last, BATCH))
+            if not rows:
+                return
+            yield from (r[1:] for r in rows)
+            last = rows[-1][0]
+
+
+class _Values:
+    def __init__(self, table: ArticleTable) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __iter__(self) -> Iterator[Article]:
+        return (Article(*r) for r in self._table._rows(", ".join(ARTICLE_FIELDS)))
+
+
+class _Items(_Values):
+    def __iter__(self) -> Iterator[tuple[str, Article]]:  # type: ignore[override]
+        return ((a.id, a) for a in super().__iter__())
+
+
+def open_store(path: Path, owner: str) -> tuple[ChunkTable, ArticleTable]:
+    """The chunk and article tables of the store file at ``path`` (``owner``: see `Store`)."""
+    store = Store(path, owner)
+    return ChunkTable(store), ArticleTable(store)
+
+
+def chunk_ids_of(chunks: Sequence[Chunk], article_ids: Collection[str]) -> np.ndarray:
+    """The ids of the chunks of those articles, from the store when it has an index for it."""
+    if isinstance(chunks, ChunkTable):
+        return chunks.ids_of_articles(article_ids)
+    allowed = set(article_ids)
+    return np.array([c.id for c in chunks if c.article_id in allowed], dtype=np.int64)
