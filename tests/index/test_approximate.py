@@ -15,6 +15,7 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.index import build, load_index, vectors_of
 from qa.index.vectors import (
+    EF_SEARCH,
     FLAT,
     HNSW,
     add_vectors,
@@ -124,10 +125,10 @@ def test_past_the_threshold_the_build_makes_hnsw_says_so_and_records_it(settings
     monkeypatch.setenv("QA_APPROX_MIN", "10")
     out = io.StringIO()
     index, summary = build(settings, out=out)
-    assert f"Building the approximate vector index (HNSW, M=32, efSearch=128) over {summary.chunks} chunks" \
+    assert f"Building the approximate vector index ({HNSW.describe()}) over {summary.chunks} chunks" \
         in out.getvalue()
     loaded = load_index(settings.index_dir)
-    assert loaded.meta["vector_index"] == {"type": "hnsw", "M": 32, "efConstruction": 40, "efSearch": 128}
+    assert loaded.meta["vector_index"] == {"type": "hnsw", "M": 32, "efConstruction": 40, "efSearch": EF_SEARCH}
     assert kind_of(loaded) == "IndexHNSWFlat"
     np.testing.assert_array_equal(vectors_of(loaded), vectors_of(index))
     # Every chunk finds itself first through the loaded (memory-mapped) graph: ids are right.
@@ -155,7 +156,7 @@ def test_an_archive_that_grows_at_the_end_keeps_its_ids_and_extends_the_graph(se
     after, summary = build(settings, out=out)
     added = summary.chunks - len(before.chunks)
     assert added > 0 and summary.chunks_embedded == added
-    assert (f"Adding {added} chunks to the approximate vector index (HNSW, M=32, efSearch=128); "
+    assert (f"Adding {added} chunks to the approximate vector index ({HNSW.describe()}); "
             f"the other {len(before.chunks)} keep their place in it.") in out.getvalue()
     assert "Building the approximate" not in out.getvalue()
     loaded = load_index(settings.index_dir)
