@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.evaluate.metrics import mrr_at, recall_at  # noqa: E402
 from qa.retrieve.fusion import FUSION_DEPTH, FusionParams, fuse  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "datasets" / "train"
@@ -75,21 +76,13 @@ def collect(names: list[str]) -> None:
 
 
 def metrics(rows: list[dict], ranking) -> dict[str, float]:
-    """recall@1, recall@5 and MRR@10 of the gold article in ``ranking(row)`` (article ids, best first)."""
-    r1 = r5 = mrr = 0.0
+    """recall@1, recall@5 and MRR@10 of the gold article in ``ranking(row)`` (article ids, best first,
+    an article's first place counting), as `qa eval` computes them."""
+    ranks = []
     for row in rows:
-        seen: list[str] = []
-        for article in ranking(row):
-            if article not in seen:
-                seen.append(article)
-                if len(seen) == 10:
-                    break
-        rank = seen.index(row["gold"]) + 1 if row["gold"] in seen else None
-        r1 += rank == 1
-        r5 += rank is not None and rank <= 5
-        mrr += 1 / rank if rank else 0.0
-    n = max(len(rows), 1)
-    return {"r1": r1 / n, "r5": r5 / n, "mrr": mrr / n}
+        articles = list(dict.fromkeys(ranking(row)))  # distinct, in the order of their best chunk
+        ranks.append(articles.index(row["gold"]) + 1 if row["gold"] in articles else None)
+    return {"r1": recall_at(ranks, 1), "r5": recall_at(ranks, 5), "mrr": mrr_at(ranks, 10)}
 
 
 def single(name: str):

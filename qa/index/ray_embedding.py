@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import socket
 import warnings
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.config import DEFAULT_MODEL
+from qa.encoder.threads import usable_cores
 from qa.errors import QAError
 from qa.index.embedders import TORCH_MIN_CHUNKS, BundledE5Embedder, Progress, load_embedder
 
@@ -160,7 +160,7 @@ class RayEmbedder:
                 if address:
                     ray.init(address=address, **quiet)
                 else:  # "local": a new instance even when RAY_ADDRESS names a cluster
-                    ray.init(address="local", num_cpus=self._options.workers or _cores(), **quiet)
+                    ray.init(address="local", num_cpus=self._options.workers or usable_cores(), **quiet)
             except Exception as err:  # Ray raises ConnectionError, RuntimeError or ValueError here
                 if address:  # something answers there (ray_options checked): most often a missing token
                     raise RayError(f"Cannot join the Ray cluster at {address} ({_first_line(err)}); check the "
@@ -247,6 +247,3 @@ def _last_line(err: BaseException) -> str:
     lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(err)).splitlines() if line.strip()]
     return lines[-1] if lines else type(err).__name__
 
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -46,8 +46,9 @@ def allowed_ids(articles: Iterable[Article], chosen_sources: Iterable[str] | Non
     """Ids of the articles that pass the filters; None when no filter is set (search everything).
 
     An article without a date passes no date filter: we cannot say it falls inside the range.
+    ``articles`` is read only when a filter is set, and then once: from an index's lazy store it
+    streams every article, which an unfiltered question must not pay for.
     """
-    articles = list(articles)
     wanted = set(chosen_sources or ())
     low, high = parse_day(date_from, "from"), parse_day(date_to, "to")
     if not wanted and low is None and high is None:
