@@ -30,11 +30,19 @@ from qa.page import (  # noqa: E402
     check_ask,
     error_html,
     example_questions,
+    list_note,
     log_refusal,
     shown_question,
 )
 from qa.questions import validate  # noqa: E402
-from qa.retrieve import allowed_ids, date_range, resolve, sources  # noqa: E402
+from qa.retrieve import (  # noqa: E402
+    allowed_ids,
+    article_filter,
+    index_dates,
+    index_outlets,
+    newest_first,
+    resolve,
+)
 
 # One answer takes tens of milliseconds: two at a time keep the page responsive, and a burst
 # beyond the queue's size is told to retry instead of piling up.
@@ -71,6 +79,9 @@ details.qa-full summary { cursor: pointer; color: #2563eb; font-size: 13px; }
 """
 EXAMPLE = "淄川区政协会议应到委员多少名？"
 TABLE_HEADERS = ["标题 title", "来源 source", "日期 date"]
+# Rows in the article list: an archive of 10^6 articles is listed newest first, this many at a
+# time, and narrowed with the filters (a table of every article would take minutes to send).
+LIST_ROWS = 200
 
 
 class Page:
@@ -89,7 +100,7 @@ class Page:
         try:
             text = validate(message)
             answerer = self.live.current()
-            allowed = allowed_ids(answerer.index.articles.values(), chosen_sources, date_from, date_to)
+            allowed = allowed_ids(answerer.index.articles, chosen_sources, date_from, date_to)
             answer = answerer.ask(resolve(text, asked), allowed=allowed)
             reply = answer_html(answer, answerer.index.articles, typed=text)
             asked = [*asked, text][-MEMORY:]
@@ -109,10 +120,9 @@ class Page:
         """
         try:
             answerer = self.live.current()
-            articles = answerer.index.articles.values()
             # A client can send any JSON: every argument is checked before any work is done.
-            req = check_ask(question, sources, date_from, date_to, previous, top_k, articles)
-            allowed = allowed_ids(articles, req.sources, req.date_from, req.date_to)
+            req = check_ask(question, sources, date_from, date_to, previous, top_k, index_outlets(answerer.index))
+            allowed = allowed_ids(answerer.index.articles, req.sources, req.date_from, req.date_to)
             return answerer.ask(resolve(req.question, req.previous), top_k=req.top_k, allowed=allowed).to_dict()
         except QAError as err:
             # The request's fault: one line in the log, the sentence to the client, no traceback.
@@ -124,14 +134,14 @@ class Page:
             raise gr.Error(SERVER_FAULT, print_exception=False) from None
 
     def table(self, chosen_sources: list[str], date_from: str, date_to: str):
-        """The article list under the current filters, and the ids of its rows in order."""
-        articles = list(self.articles().values())
+        """The article list under the current filters (the LIST_ROWS newest), the ids of its rows in
+        order, a line saying how many match when not all are listed, and the opened article (closed)."""
         try:
-            ids = allowed_ids(articles, chosen_sources, date_from, date_to)
+            shown, total = newest_first(self.articles(), article_filter(chosen_sources, date_from, date_to),
+                                        LIST_ROWS)
         except QAError as err:
-            return [], [], error_html(str(err))
-        shown = [a for a in articles if ids is None or a.id in ids]
-        return article_rows(shown), article_order(shown), ""
+            return [], [], error_html(str(err)), ""
+        return article_rows(shown), article_order(shown), list_note(len(shown), total), ""
 
     def open_article(self, order: list[str], evt: gr.SelectData) -> str:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -142,14 +152,15 @@ class Page:
 def build_demo(live: LiveAnswerer) -> gr.Blocks:
     """The page over ``live``; call ``.queue(...)`` and launch it with `launch`."""
     page = Page(live)
-    articles = list(page.articles().values())
-    span = date_range(articles)
-    examples = example_questions(page.articles().keys())
+    index = live.current().index
+    listed, total = newest_first(index.articles, article_filter(), LIST_ROWS)
+    span = index_dates(index)
+    examples = example_questions(index.articles)
     with gr.Blocks(title="qa · 新闻问答") as demo:
         gr.HTML("<h1>新闻问答 · qa</h1><p>回答都逐字引用原文，并注明文章、来源和日期；文章里没有的，就说没有找到。"
                 "可以追问，例如先问“淄川区政协会议应到委员多少名？”，再问“那实到多少人？”。</p>", elem_id="qa-title")
         asked = gr.State([])
-        order = gr.State(article_order(articles))
+        order = gr.State(article_order(listed))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chat = gr.Chatbot(label="对话 conversation", show_label=False, height=560, feedback_options=None,
@@ -163,16 +174,17 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
                     gr.Examples(examples, inputs=question, label="示例问题 examples")
             with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("筛选 filters", open=True):
-                    chosen = gr.CheckboxGroup(sources(articles), label="来源 source（不选即全部 / none = all）")
+                    chosen = gr.CheckboxGroup(index_outlets(index), label="来源 source（不选即全部 / none = all）")
                     with gr.Row():
                         date_from = gr.Textbox(label="起始日期 from", placeholder=span[0] if span else "YYYY-MM-DD",
                                                min_width=120)
                         date_to = gr.Textbox(label="截止日期 to", placeholder=span[1] if span else "YYYY-MM-DD",
                                              min_width=120)
-                with gr.Accordion(f"文章 articles（{len(articles)} 篇，点一行看全文）", open=True):
-                    table = gr.Dataframe(article_rows(articles), headers=TABLE_HEADERS, interactive=False,
+                with gr.Accordion(f"文章 articles（{total} 篇，点一行看全文）", open=True):
+                    table = gr.Dataframe(article_rows(listed), headers=TABLE_HEADERS, interactive=False,
                                          wrap=True, max_height=360, column_widths=["58%", "17%", "25%"],
                                          elem_id="qa-articles")
+                    note = gr.HTML(list_note(len(listed), total), elem_id="qa-list-note")
                     article = gr.HTML(elem_id="qa-article-view")
 
         turn = {"fn": page.respond, "inputs": [question, chat, asked, chosen, date_from, date_to],
@@ -182,7 +194,8 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
         clear.click(lambda: ([], [], "", ""), outputs=[chat, asked, question, article], api_visibility="private",
                     queue=False)
         for box in (chosen, date_from, date_to):
-            box.change(page.table, [chosen, date_from, date_to], [table, order, article], api_visibility="private")
+            box.change(page.table, [chosen, date_from, date_to], [table, order, note, article],
+                       api_visibility="private")
         table.select(page.open_article, [order], article, api_visibility="private")
         gr.api(page.ask, api_name="ask")
     return demo

@@ -12,9 +12,13 @@ direction and covariance) plus isotropic noise, so they are as anisotropic as e5
 get vectors from the same distribution. (Uniform random unit vectors are no test of a nearest-
 neighbour index: in 384 dimensions all of them are about equally far from a question.)
 
-For each size the script builds BM25 and the vector index the build would choose (exact below
-`qa.index.vectors.APPROX_MIN` chunks, HNSW from there), writes the index as `qa build` does, then in
-a fresh process opens it as the page does (load_index + a hybrid retriever) and times questions.
+For each size the script writes the articles as a corpus of JSON Lines files (1,000 articles each),
+builds BM25 and the vector index the build would choose (exact below `qa.index.vectors.APPROX_MIN`
+chunks, HNSW from there), writes the index as `qa build` does (with its record of the corpus
+files, `qa.index.freshness`), then in a fresh process opens it (load_index + a hybrid retriever)
+and times questions, and in another opens the whole chat page on it as `qa serve` does
+(`ensure_index`, the answerer with the reader, `app.build_demo`). The baseline for the page's start
+in the same run: reading the whole corpus and hashing it, which every start paid before the record.
 Baselines in the same run: exact (flat) search over the same vectors, for dense query time and as
 the truth for recall@10. Question embedding is timed once with the bundled model and is not in the
 dense and hybrid times (it does not depend on the size of the archive).
@@ -128,16 +132,34 @@ def exact_top10(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return best_i
 
 
-def build_row(n: int, sentences: list[str], model, root: Path) -> dict:
-    """Build and write an index of ``n`` chunks under ``root``; returns the build figures."""
+CORPUS_FILE_ARTICLES = 1_000
+
+
+def write_corpus(articles: list[Article], corpus: Path) -> None:
+    """The articles as JSON Lines files, as an archive would hand them over."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    for a in range(0, len(articles), CORPUS_FILE_ARTICLES):
+        lines = (json.dumps({"id": x.id, "title": x.title, "source": x.source, "date": x.date, "text": x.text},
+                            ensure_ascii=False) for x in articles[a:a + CORPUS_FILE_ARTICLES])
+        (corpus / f"archive-{a // CORPUS_FILE_ARTICLES:05d}.jsonl").write_text("\n".join(lines) + "\n",
+                                                                              encoding="utf-8")
+
+
+def build_row(n: int, sentences: list[str], model, root: Path, corpus: Path) -> dict:
+    """Build and write an index of ``n`` chunks under ``root`` (its articles in ``corpus``); returns
+    the build figures."""
     import bm25s
 
+    from qa.index.builder import tokenizer_version
+    from qa.index.freshness import corpus_fingerprint, remember_fresh
     from qa.index.store import FORMAT_VERSION, Index, chunk_key, save_index
     from qa.index.vectors import FLAT, add_vectors, choose_kind, new_vector_index, search_vectors
+    from qa.ingest import date_range, sources
     from qa.text import tokenize
 
     articles, chunks = synthetic_articles(sentences, n)
     by_id = {a.id: a for a in articles}
+    write_corpus(articles, corpus)
     cached = lru_cache(maxsize=None)(tokenize)
     t = time.perf_counter()
     # Tokenised sentence by sentence, each distinct sentence once: the archive recombines a
@@ -179,10 +201,14 @@ def build_row(n: int, sentences: list[str], model, root: Path) -> dict:
 
     meta = {"format_version": FORMAT_VERSION, "embedder": "synthetic", "dim": DIM, "vector_index": kind.to_meta(),
             "n_articles": len(articles), "n_chunks": len(chunks), "chunk_chars": Settings.chunk_chars,
-            "overlap_sentences": Settings.overlap_sentences, "chunker": CHUNKER_VERSION}
+            "overlap_sentences": Settings.overlap_sentences, "chunker": CHUNKER_VERSION,
+            "tokenizer": tokenizer_version(), "corpus_dir": str(corpus.resolve()), "outlets": sources(articles),
+            "dates": list(date_range(articles) or []) or None}
+    fingerprint = corpus_fingerprint(corpus)
     t = time.perf_counter()
-    save_index(Index(meta, by_id, chunks, index, bm25), root)
+    where = save_index(Index(meta, by_id, chunks, index, bm25), root)
     write_s = time.perf_counter() - t
+    remember_fresh(root, where, corpus, fingerprint)  # as `qa build` records the corpus it read
     np.save(root / "queries.npy", queries)
     np.save(root / "truth.npy", truth)
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) - (root / "queries.npy").stat().st_size \
@@ -247,6 +273,38 @@ def measure_child(root: str, questions_file: str) -> dict:
     return row
 
 
+def page_child(root: str, corpus: str) -> dict:
+    """In a fresh process: open the chat page as `qa serve` does, then, as the baseline, read the
+    corpus as every start did before the record of its files (`qa.index.freshness`)."""
+    import qa.pipeline
+
+    class NoQuestions:  # the synthetic index has no model; the page embeds nothing to open
+        name, dim = "synthetic", DIM
+
+    qa.pipeline.load_embedder = lambda name=None: NoQuestions()
+    t = time.perf_counter()
+    import app  # gradio's import is part of what a start costs
+    from qa.index.chunk_store import ArticleTable
+    from qa.page import LiveAnswerer
+
+    import_s = time.perf_counter() - t
+    settings = Settings(corpus_dir=Path(corpus), index_dir=Path(root))
+    t = time.perf_counter()
+    live = LiveAnswerer(settings, quiet=True)
+    demo = app.build_demo(live)
+    page_s = time.perf_counter() - t
+    assert live.current().index.path.parent == Path(root) and isinstance(live.current().index.articles, ArticleTable)
+    rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    demo.close()
+    from qa.index.store import corpus_hash
+
+    t = time.perf_counter()
+    corpus_hash(load_corpus(Path(corpus)).articles)
+    read_s = time.perf_counter() - t
+    return {"page_s": round(page_s, 2), "gradio_import_s": round(import_s, 1), "page_rss_mb": round(rss),
+            "corpus_read_s": round(read_s, 1)}
+
+
 def question_embedding_ms(questions: list[str]) -> float:
     from qa.index.embedders import load_embedder
 
@@ -261,10 +319,11 @@ def question_embedding_ms(questions: list[str]) -> float:
 
 
 COLUMNS = [("chunks", "chunks"), ("kind", "vector index"), ("bm25_build_s", "BM25 build s"),
-           ("vector_build_s", "vector build s"), ("disk_mb", "disk MB"), ("load_s", "page-ready s"),
+           ("vector_build_s", "vector build s"), ("disk_mb", "disk MB"), ("load_s", "index load s"),
            ("rss_load_mb", "RSS after load MB"), ("bm25_p50_ms", "BM25 p50/p95 ms"),
            ("dense_p50_ms", "dense p50/p95 ms"), ("exact_dense_p50_ms", "exact dense p50 ms"),
-           ("hybrid_p50_ms", "hybrid p50/p95 ms"), ("recall_at_10", "recall@10")]
+           ("hybrid_p50_ms", "hybrid p50/p95 ms"), ("recall_at_10", "recall@10"), ("page_s", "chat page open s"),
+           ("page_rss_mb", "page RSS MB"), ("corpus_read_s", "reading the corpus s (before)")]
 
 
 def table(rows: list[dict]) -> str:
@@ -288,9 +347,13 @@ def main(argv: list[str] | None = None) -> int:
                         "directory by default, removed afterwards)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--page-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure_child(*args.child)))
+        return 0
+    if args.page_child:
+        print(json.dumps(page_child(*args.page_child)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     sizes = [s for s in sizes if args.max_chunks is None or s <= args.max_chunks]
@@ -307,19 +370,22 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for n in sizes:
-            root = work / f"index-{n}"
-            shutil.rmtree(root, ignore_errors=True)
-            row = build_row(n, sentences, model, root)
+            root, corpus = work / f"index-{n}", work / f"corpus-{n}"
+            for d in (root, corpus):
+                shutil.rmtree(d, ignore_errors=True)
+            row = build_row(n, sentences, model, root, corpus)
             print(f"built {n:,}: {row}", file=sys.stderr, flush=True)
-            child = subprocess.run([sys.executable, __file__, "--child", str(root), str(qfile)],
-                                   capture_output=True, text=True, check=True)
-            row.update(json.loads(child.stdout.strip().splitlines()[-1]))
+            for flag, arg in (("--child", qfile), ("--page-child", corpus)):
+                child = subprocess.run([sys.executable, __file__, flag, str(root), str(arg)],
+                                       capture_output=True, text=True, check=True)
+                row.update(json.loads(child.stdout.strip().splitlines()[-1]))
             print(f"measured {n:,}: {row}", file=sys.stderr, flush=True)
             rows.append(row)
             if args.json:
                 args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
             if args.work is None:
-                shutil.rmtree(root, ignore_errors=True)
+                for d in (root, corpus):
+                    shutil.rmtree(d, ignore_errors=True)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

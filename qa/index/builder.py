@@ -17,6 +17,7 @@ from qa.errors import IndexMissingError, IndexStaleError
 from qa.index.binding import corpus_is_gone
 from qa.index.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
 from qa.index.embedders import canonical_model_name, load_embedder
+from qa.index.freshness import corpus_fingerprint, remember_fresh, seen_fresh
 from qa.index.ray_embedding import RayEmbedder, RayOptions
 from qa.index.store import (
     FORMAT_VERSION,
@@ -38,7 +39,7 @@ from qa.index.vectors import (
     new_vector_index,
     read_vectors_for_update,
 )
-from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
+from qa.ingest import CHUNKER_VERSION, chunk_corpus, date_range, load_corpus, sources
 from qa.records import Article
 from qa.text import tokenize
 
@@ -104,12 +105,16 @@ def resolve_model(settings: Settings, previous: Index | None) -> str:
 
 
 def expected_meta(settings: Settings, articles: tuple[Article, ...], model: str) -> dict:
+    return {**settings_meta(settings, model), "corpus_hash": corpus_hash(articles)}
+
+
+def settings_meta(settings: Settings, model: str) -> dict:
+    """What an index depends on besides its articles (checked without reading the corpus)."""
     return {
         "embedder": model,
         "chunk_chars": settings.chunk_chars,
         "overlap_sentences": settings.overlap_sentences,
         "chunker": CHUNKER_VERSION,
-        "corpus_hash": corpus_hash(articles),
         "tokenizer": tokenizer_version(),
     }
 
@@ -157,6 +162,8 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
     with build_lock(settings.index_dir):
         if removed := remove_leftovers(settings.index_dir):
             say(f"Removed what an interrupted build left behind: {', '.join(removed)}.")
+        # Taken before reading: a file that changes while it is read makes the record stale, not wrong.
+        fingerprint = corpus_fingerprint(settings.corpus_dir)
         report = load_corpus(settings.corpus_dir)
         previous, unreadable = _previous(settings.index_dir)
         model = resolve_model(settings, previous)
@@ -166,6 +173,7 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
                 and VectorIndexKind.from_meta(previous.meta) == choose_kind(len(previous.chunks))):
             # Nothing the index depends on changed: the live index already is the result.
             n = len(previous.chunks)
+            remember_fresh(settings.index_dir, previous.path, settings.corpus_dir, fingerprint)
             return previous, _summary(settings, report.warnings, changes, 0, n, n, model, started, None, False)
         reason = _rebuild_reason(previous, meta, full, unreadable)
         if reason:
@@ -177,6 +185,7 @@ def build(settings: Settings, *, full: bool = False, quiet: bool = False,
         index, embedded = _make_index(report.articles, meta, settings, reuse, tokens, say, quiet, out, ray,
                                       previous=previous if reuse else None)
         where = save_index(index, settings.index_dir)
+        remember_fresh(settings.index_dir, where, settings.corpus_dir, fingerprint)
     summary = _summary(settings, report.warnings, changes, embedded, len(index.chunks) - embedded,
                        len(index.chunks), model, started, reason, True)
     return Index(index.meta, index.articles, index.chunks, index.vectors, index.bm25, where), summary
@@ -223,6 +232,8 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
     bm25.index(tokens, show_progress=False)
     meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "vector_index": kind.to_meta(),
             "n_articles": len(articles),
+            # For the page's filters and the API's checks: known without reading any article.
+            "outlets": sources(articles), "dates": list(date_range(articles) or []) or None,
             "n_chunks": len(chunks), "corpus_dir": str(Path(settings.corpus_dir).resolve()),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     return Index(meta, by_id, chunks, searchable, bm25, tokens=tokens), len(todo)
@@ -300,10 +311,15 @@ def ensure_index(settings: Settings, *, quiet: bool = False, out: TextIO | None 
             print(f"The corpus the index in {settings.index_dir} was built from ({settings.corpus_dir}) is gone; "
                   "answering from the index as it is.", file=out)
         return index
+    fingerprint = corpus_fingerprint(settings.corpus_dir)
+    expected = settings_meta(settings, resolve_model(settings, index))
+    if stale_reason(index.meta, expected) is None and seen_fresh(settings.index_dir, index.path,
+                                                                 settings.corpus_dir, fingerprint):
+        return index  # the corpus looks as it did when it last matched: not read again (freshness.py)
     report = load_corpus(settings.corpus_dir)
-    model = resolve_model(settings, index)
-    reason = stale_reason(index.meta, expected_meta(settings, report.articles, model))
+    reason = stale_reason(index.meta, {**expected, "corpus_hash": corpus_hash(report.articles)})
     if reason is None:
+        remember_fresh(settings.index_dir, index.path, settings.corpus_dir, fingerprint)
         return index
     if not quiet:
         print(f"The index in {settings.index_dir} was built from {reason}; rebuilding it ...", file=out)

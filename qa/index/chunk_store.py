@@ -52,6 +52,10 @@ def write_store(path: Path, chunks: Iterable[Chunk], articles: Iterable[Article]
                             ((a.id, a.title, a.text, a.path, a.source, a.date, a.url) for a in articles))
             # Built after the rows are in: one sort instead of an update per insert.
             con.execute("CREATE INDEX chunks_by_article ON chunks (article_id)")
+            # The page lists and filters articles by outlet and date: these answer it from the index
+            # alone (no article text read), newest first, at any size of archive.
+            con.execute("CREATE INDEX articles_by_date ON articles (date, title, source, id)")
+            con.execute("CREATE INDEX articles_by_source ON articles (source, date, title, id)")
     finally:
         con.close()
 
@@ -181,6 +185,22 @@ class ArticleTable(Mapping[str, Article]):
     def items(self) -> _Items:  # type: ignore[override]
         return _Items(self)
 
+    def matching(self, sources: Collection[str], low: str | None, high: str | None,
+                 limit: int | None = None) -> list[tuple[str, str, str | None, str | None]]:
+        """(id, title, source, date) of the articles from ``sources`` (any when empty) dated within
+        [low, high] (ISO; None: open), newest first then by title, as `filters.newest_first` orders
+        them; at most ``limit``. An undated article passes no date limit."""
+        where, args = _conditions(sources, low, high)
+        sql = f"SELECT id, title, source, date FROM articles{where} ORDER BY date DESC, title DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        return self._store.query(sql, args)
+
+    def count(self, sources: Collection[str], low: str | None, high: str | None) -> int:
+        where, args = _conditions(sources, low, high)
+        return int(self._store.query(f"SELECT COUNT(*) FROM articles{where}", args)[0][0])
+
     def _rows(self, columns: str) -> Iterator[tuple]:
         last = 0
         while True:
@@ -190,6 +210,21 @@ class ArticleTable(Mapping[str, Article]):
                 return
             yield from (r[1:] for r in rows)
             last = rows[-1][0]
+
+
+def _conditions(sources: Collection[str], low: str | None, high: str | None) -> tuple[str, list]:
+    """The WHERE clause of a filter; comparing ISO dates as text orders them as dates."""
+    parts, args = [], []
+    if sources:
+        parts.append(f"source IN ({','.join('?' * len(sources))})")
+        args.extend(sources)
+    if low is not None:
+        parts.append("date >= ?")  # NULL (undated) compares as unknown: excluded, as intended
+        args.append(low)
+    if high is not None:
+        parts.append("date <= ?")
+        args.append(high)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), args
 
 
 class _Values:

@@ -10,10 +10,11 @@ from qa.page.presentation import (
     article_order,
     article_rows,
     error_html,
+    list_note,
     shown_question,
 )
 from qa.page.server_log import log_refusal, refusal_line
 
 __all__ = ["MEMORY", "AskRequest", "LiveAnswerer", "ParameterError", "answer_html", "article_html", "article_order",
-           "article_rows", "check_ask", "error_html", "example_questions", "log_refusal", "refusal_line",
+           "article_rows", "check_ask", "error_html", "example_questions", "list_note", "log_refusal", "refusal_line",
            "shown_question"]

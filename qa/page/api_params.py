@@ -5,15 +5,13 @@ sentence that says what to send instead."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from qa.config import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.errors import QAError
 from qa.questions import validate
-from qa.records import Article
-from qa.retrieve import sources as outlets_of
 
 # Earlier questions a follow-up is resolved against, in the chat box and over the API alike. An API
 # list much longer than that is refused rather than cut: resolving each earlier question costs time,
@@ -53,14 +51,14 @@ def _is_text_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def check_sources(value: Any, articles: Iterable[Article]) -> tuple[str, ...]:
+def check_sources(value: Any, outlets: Sequence[str]) -> tuple[str, ...]:
     """The outlets asked for; each must be one the corpus has, so a misspelt name is not taken for
     "no article matches" (or, in a list with a right one, silently ignored)."""
     if value is None:
         return ()
     if not _is_text_list(value):
         raise ParameterError(f"sources must be a list of outlet names, e.g. [\"聊城日报\"]; got {shown(value)}.")
-    known = outlets_of(articles)
+    known = list(outlets)
     unknown = next((s for s in value if s not in known), None)
     if unknown is not None:
         listed = "、".join(known[:OUTLETS_SHOWN]) + ("…" if len(known) > OUTLETS_SHOWN else "")
@@ -113,9 +111,10 @@ def check_top_k(value: Any) -> int | None:
 
 
 def check_ask(question: Any, sources: Any, date_from: Any, date_to: Any, previous: Any, top_k: Any,
-              articles: Iterable[Article]) -> AskRequest:
+              outlets: Sequence[str]) -> AskRequest:
     """Every argument of an API question checked, the question first (its message is the one the
-    page shows); raises a QAError whose message is the one sentence to send back."""
-    return AskRequest(question=validate(question), sources=check_sources(sources, articles),
+    page shows); ``outlets``: those of the index (`qa.retrieve.index_outlets`). Raises a QAError
+    whose message is the one sentence to send back."""
+    return AskRequest(question=validate(question), sources=check_sources(sources, outlets),
                       date_from=check_date(date_from, "from"), date_to=check_date(date_to, "to"),
                       previous=check_previous(previous), top_k=check_top_k(top_k))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from qa.records import Answer, Article, Quote
+from qa.retrieve import Listed
 from qa.text import sentence_spans
 
 NOT_FOUND = "在现有文章中没有找到答案 / not found in the articles"
@@ -202,15 +203,23 @@ def shown_question(text: str | None, limit: int = 200) -> str:
     return html.escape(text)
 
 
-def _newest_first(articles: Iterable[Article]) -> list[Article]:
+def _newest_first(articles: Iterable[Article | Listed]) -> list[Article | Listed]:
     return sorted(articles, key=lambda a: (a.date or "", a.title), reverse=True)
 
 
-def article_rows(articles: Iterable[Article]) -> list[list[str]]:
+def list_note(listed: int, total: int) -> str:
+    """Under the article list: how many match when only the newest are listed, else nothing."""
+    if listed >= total:
+        return ""
+    return (f'<div class="qa-n">列出最新的 {listed} 篇，共 {total} 篇；用来源和日期筛选缩小范围。'
+            f" / The newest {listed} of {total} articles; narrow them with the filters.</div>")
+
+
+def article_rows(articles: Iterable[Article | Listed]) -> list[list[str]]:
     """Rows of the article list (title, source, date), newest first, then by title."""
     return [[a.title, a.source or "", a.date or ""] for a in _newest_first(articles)]
 
 
-def article_order(articles: Iterable[Article]) -> list[str]:
+def article_order(articles: Iterable[Article | Listed]) -> list[str]:
     """Article ids in the order of ``article_rows``, so a selected row maps back to its article."""
     return [a.id for a in _newest_first(articles)]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from qa.errors import QAError
+from qa.index.chunk_store import ArticleTable
+from qa.index.store import Index
+from qa.ingest import date_range, sources
 from qa.records import Article
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
@@ -16,15 +20,19 @@ class FilterError(QAError):
     """A filter value cannot be read, or the filters leave no article to search."""
 
 
-def sources(articles: Iterable[Article]) -> list[str]:
-    """The distinct sources named in the corpus, sorted; articles without one are not listed."""
-    return sorted({a.source for a in articles if a.source})
+def index_outlets(index: Index) -> list[str]:
+    """The outlets of an index's articles, as its build recorded them in meta.json (an index built
+    before that record: read from its articles)."""
+    known = index.meta.get("outlets")
+    return list(known) if isinstance(known, list) else sources(index.articles.values())
 
 
-def date_range(articles: Iterable[Article]) -> tuple[str, str] | None:
-    """The earliest and latest known publication dates (ISO), or None when no article has one."""
-    dates = sorted(a.date for a in articles if a.date)
-    return (dates[0], dates[-1]) if dates else None
+def index_dates(index: Index) -> tuple[str, str] | None:
+    """The first and last dates of an index's articles, recorded as `index_outlets` is."""
+    if "dates" not in index.meta:
+        return date_range(index.articles.values())
+    known = index.meta["dates"]
+    return (known[0], known[1]) if isinstance(known, list) and len(known) == 2 else None
 
 
 def parse_day(value: str | None, label: str) -> str | None:
@@ -41,26 +49,76 @@ def parse_day(value: str | None, label: str) -> str | None:
                           "e.g. 2021-02-07.") from None
 
 
-def allowed_ids(articles: Iterable[Article], chosen_sources: Iterable[str] | None = None,
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Outlets (none: all) and an ISO date range (None: open at that end)."""
+
+    sources: frozenset[str] = frozenset()
+    low: str | None = None
+    high: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return not self.sources and self.low is None and self.high is None
+
+    def admits(self, a: Article) -> bool:
+        # An article without a date passes no date limit: we cannot say it falls inside the range.
+        return ((not self.sources or a.source in self.sources)
+                and (self.low is None or (a.date is not None and a.date >= self.low))
+                and (self.high is None or (a.date is not None and a.date <= self.high)))
+
+
+def article_filter(chosen_sources: Iterable[str] | None = None, date_from: str | None = None,
+                   date_to: str | None = None) -> ArticleFilter:
+    """The filter a user set, with dates read as `parse_day` reads them; an empty range is refused."""
+    low, high = parse_day(date_from, "from"), parse_day(date_to, "to")
+    if low and high and low > high:
+        raise FilterError(f"The date range is empty: {low} is after {high}.")
+    return ArticleFilter(frozenset(chosen_sources or ()), low, high)
+
+
+def allowed_ids(articles: Iterable[Article] | Mapping[str, Article], chosen_sources: Iterable[str] | None = None,
                 date_from: str | None = None, date_to: str | None = None) -> set[str] | None:
     """Ids of the articles that pass the filters; None when no filter is set (search everything).
 
-    An article without a date passes no date filter: we cannot say it falls inside the range.
-    ``articles`` is read only when a filter is set, and then once: from an index's lazy store it
-    streams every article, which an unfiltered question must not pay for.
+    ``articles``: an index's articles (a mapping) or any articles. Read only when a filter is set:
+    from an index's store the filter is one query over its outlet and date indexes; otherwise the
+    articles are read once. An unfiltered question pays for neither.
     """
-    wanted = set(chosen_sources or ())
-    low, high = parse_day(date_from, "from"), parse_day(date_to, "to")
-    if not wanted and low is None and high is None:
+    f = article_filter(chosen_sources, date_from, date_to)
+    if f.is_open:
         return None
-    if low and high and low > high:
-        raise FilterError(f"The date range is empty: {low} is after {high}.")
-    ids = {
-        a.id for a in articles
-        if (not wanted or a.source in wanted)
-        and (low is None or (a.date is not None and a.date >= low))
-        and (high is None or (a.date is not None and a.date <= high))
-    }
+    if isinstance(articles, ArticleTable):
+        ids = {row[0] for row in articles.matching(f.sources, f.low, f.high)}
+    else:
+        ids = {a.id for a in _values(articles) if f.admits(a)}
     if not ids:
         raise FilterError("No article matches these filters; choose another source or widen the date range.")
     return ids
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An article as a list shows it (its text is read only when it is opened)."""
+
+    id: str
+    title: str
+    source: str | None
+    date: str | None
+
+
+def newest_first(articles: Iterable[Article] | Mapping[str, Article], f: ArticleFilter,
+                 limit: int) -> tuple[list[Listed], int]:
+    """The ``limit`` newest articles that pass ``f`` (then by title), and how many pass it in all.
+    From an index's store only those rows are read, from its date and outlet indexes."""
+    if isinstance(articles, ArticleTable):
+        rows = articles.matching(f.sources, f.low, f.high, limit)
+        total = len(articles) if f.is_open else articles.count(f.sources, f.low, f.high)
+        return [Listed(*row) for row in rows], total
+    passing = sorted((a for a in _values(articles) if f.admits(a)), key=lambda a: (a.date or "", a.title),
+                     reverse=True)
+    return [Listed(a.id, a.title, a.source, a.date) for a in passing[:limit]], len(passing)
+
+
+def _values(articles: Iterable[Article] | Mapping[str, Article]) -> Iterable[Article]:
+    return articles.values() if isinstance(articles, Mapping) else articles

@@ -16,6 +16,7 @@ import pytest
 
 from qa.config import Settings
 from qa.index import CURRENT, LOCK, build, live_dir, load_index, vectors_of
+from qa.index.freshness import SEEN
 from qa.page import LiveAnswerer
 
 CHILD = Path(__file__).parents[1] / "build_child.py"  # beside conftest.py, whose fake embedder it imports
@@ -82,7 +83,7 @@ def test_killed_build_leaves_previous_index_and_next_build_cleans_up(settings, s
     after = load_index(settings.index_dir)
     assert "new" in after.articles
     # Left: the pointer, the lock, the new version and the one before it; nothing from the killed build.
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, LOCK, before[0].name,
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, LOCK, SEEN, before[0].name,
                                                                            after.path.name])
     assert live.current().index.path == after.path and "new" in live.current().index.articles
 

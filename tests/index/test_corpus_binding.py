@@ -58,7 +58,7 @@ def test_index_alone_answers_from_its_own_corpus(fake_embedder, own, reads, caps
     assert code == 0, err
     assert answer["references"][0]["article_id"] == "library"
     assert "rebuild" not in err
-    assert reads == [corpus.resolve()]  # the staleness check read the index's corpus, nothing else
+    assert reads == []  # unchanged since its build: the corpus is not even read (qa.index.freshness)
     assert load_index(index).meta["corpus_dir"] == str(corpus.resolve())
 
     # A change to the index's own corpus is picked up from there, never from corpus/.

@@ -22,6 +22,7 @@ from conftest import CORPUS
 from qa.cli import main
 from qa.config import Settings
 from qa.index import CURRENT, LOCK, build, load_index, vectors_of
+from qa.index.freshness import SEEN
 from qa.index.ray_embedding import RayOptions
 
 # Short articles for the builds both ways (15 chunks: small batches, so they can come back out of order),
@@ -152,7 +153,7 @@ def test_killed_ray_build_leaves_previous_index_live_and_no_ray_behind(local_bui
     vectors = vectors_of(load_index(settings.index_dir))
     for chunk, old in zip(before[2], before[4]):
         np.testing.assert_array_equal(vectors[place[chunk.article_id, chunk.start, chunk.end]], old)
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, LOCK, before[0].name,
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == sorted([CURRENT, LOCK, SEEN, before[0].name,
                                                                            index.path.name])
 
 

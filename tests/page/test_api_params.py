@@ -14,7 +14,7 @@ from qa.errors import QAError
 from qa.page import MEMORY, ParameterError, check_ask
 from qa.page.api_params import MAX_PREVIOUS, MAX_TOP_K
 from qa.records import Article
-from qa.retrieve import allowed_ids
+from qa.retrieve import allowed_ids, sources
 
 FIRST = "淄川区政协会议应到委员多少名？"
 FOLLOW = "那实到多少人？"
@@ -68,7 +68,7 @@ def refusal(extra: dict, articles) -> str:
     """The sentence the page should send back for these arguments, computed without the page."""
     args = arguments(extra)
     with pytest.raises(QAError) as refused:
-        req = check_ask(*args.values(), articles=articles)
+        req = check_ask(*args.values(), outlets=sources(articles))
         allowed_ids(articles, req.sources, req.date_from, req.date_to)  # date format and range
     return str(refused.value)
 
@@ -98,22 +98,22 @@ def test_the_unknown_outlet_is_named_and_the_known_ones_listed():
 
 @pytest.mark.parametrize("top_k", [1, 5, MAX_TOP_K, None])
 def test_top_k_in_range_is_taken(top_k):
-    assert check_ask(*arguments({"top_k": top_k}).values(), articles=ARTICLES).top_k == top_k
+    assert check_ask(*arguments({"top_k": top_k}).values(), outlets=sources(ARTICLES)).top_k == top_k
 
 
 def test_previous_keeps_the_last_questions_of_a_long_conversation():
     earlier = [f"问题{i}是什么？" for i in range(MAX_PREVIOUS)]
-    req = check_ask(*arguments({"previous": earlier}).values(), articles=ARTICLES)
+    req = check_ask(*arguments({"previous": earlier}).values(), outlets=sources(ARTICLES))
     assert req.previous == tuple(earlier[-MEMORY:])
     longest = ["问" * MAX_QUESTION_CHARS]  # as long as a question may be: kept (it sets no topic)
-    assert check_ask(*arguments({"previous": longest}).values(), articles=ARTICLES).previous == tuple(longest)
+    assert check_ask(*arguments({"previous": longest}).values(), outlets=sources(ARTICLES)).previous == tuple(longest)
     with pytest.raises(ParameterError, match=str(MAX_PREVIOUS)):
-        check_ask(*arguments({"previous": [*earlier, "再问一次？"]}).values(), articles=ARTICLES)
+        check_ask(*arguments({"previous": [*earlier, "再问一次？"]}).values(), outlets=sources(ARTICLES))
 
 
 @pytest.mark.parametrize("blank", [None, "", "   "])
 def test_blank_dates_set_no_limit(blank):
-    req = check_ask(*arguments({"date_from": blank, "date_to": blank}).values(), articles=ARTICLES)
+    req = check_ask(*arguments({"date_from": blank, "date_to": blank}).values(), outlets=sources(ARTICLES))
     assert allowed_ids(ARTICLES, req.sources, req.date_from, req.date_to) is None
 
 
