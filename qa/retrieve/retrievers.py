@@ -44,7 +44,10 @@ class DenseRetriever:
         self.kind = VectorIndexKind.from_meta(index.meta)  # exact or HNSW, and its search parameters
 
     def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
-        ids = _allowed_ids(self.index, allowed)
+        return self.search_chunks(query, k, _allowed_ids(self.index, allowed))
+
+    def search_chunks(self, query: str, k: int, ids: np.ndarray | None) -> list[Hit]:
+        """As `search`, limited to the chunk ids ``ids`` (None: all)."""
         n = self.index.vectors.ntotal if ids is None else len(ids)
         k = min(k, n)
         if k <= 0:
@@ -70,8 +73,11 @@ class BM25Retriever:
         return np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
 
     def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
+        return self.search_chunks(query, k, _allowed_ids(self.index, allowed))
+
+    def search_chunks(self, query: str, k: int, ids: np.ndarray | None) -> list[Hit]:
+        """As `search`, limited to the chunk ids ``ids`` (None: all)."""
         scores = self.scores(query)
-        ids = _allowed_ids(self.index, allowed)
         if ids is not None:
             mask = np.full(len(scores), -np.inf, np.float32)
             mask[ids] = 0
@@ -94,8 +100,10 @@ class HybridRetriever:
 
     def search(self, query: str, k: int, allowed: Collection[str] | None = None) -> list[Hit]:
         depth = max(self.depth, k)
-        dense = self.dense.search(query, depth, allowed)
-        sparse = self.bm25.search(query, depth, allowed)
+        # The chunks of the allowed articles, looked up once for both retrievers.
+        ids = _allowed_ids(self.dense.index, allowed)
+        dense = self.dense.search_chunks(query, depth, ids)
+        sparse = self.bm25.search_chunks(query, depth, ids)
         fused = fuse(([h.chunk.id for h in dense], [h.score for h in dense]),
                      ([h.chunk.id for h in sparse], [h.score for h in sparse]), self.params)
         chunks = {h.chunk.id: h.chunk for h in dense + sparse}
