@@ -4,7 +4,10 @@ Each example is one window: <s> question </s> passage-window </s>, with the answ
 token, or (0, 0) when the window does not hold the answer ("no answer" points at <s>). Windows come
 from the question's own paragraph (stride over long paragraphs) and, for a share of the questions, a
 hard negative: the paragraph our BM25 ranks highest for the question that is not its own and does
-not contain its answer.
+not contain its answer, and, for another share, the question's own paragraph with the sentence(s)
+holding the answer cut out (same topic, same names and numbers, no answer: the case of a news
+article about the right meeting that does not give the figure asked for; the same idea as the
+unanswerable questions of SQuAD 2.0, Rajpurkar et al. 2018, made without annotators).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 
 from qa.encoder.tokenizer import Tokenizer
 from qa.read.reader import MAX_LEN, MAX_QUESTION, window_bounds
+from qa.text import sentence_spans
+
+MIN_REST = 40  # characters left after the cut; a shorter rest is no realistic passage
 
 SETS = ("cmrc2018_train.json", "cmrc2018_trial.json", "drcd_test.json", "xquad_zh.json")
 
@@ -91,8 +97,9 @@ def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int):
     return paragraphs, questions, held
 
 
-def hard_negatives(paragraphs: list[str], questions: list[Question]) -> dict[str, int]:
-    """For each question, the highest-ranked BM25 paragraph that is not its own and lacks its answer."""
+def hard_negatives(paragraphs: list[str], questions: list[Question], per_question: int = 1) -> dict[str, list[int]]:
+    """For each question, the ``per_question`` highest-ranked BM25 paragraphs that are not its own
+    and lack its answer."""
     import bm25s
     import jieba
 
@@ -101,15 +108,33 @@ def hard_negatives(paragraphs: list[str], questions: list[Question]) -> dict[str
     retriever = bm25s.BM25()
     retriever.index(tokenised, show_progress=False)
     queries = [[w for w in jieba.cut_for_search(q.question) if w.strip()] or ["的"] for q in questions]
-    docs, _ = retriever.retrieve(queries, k=min(5, len(paragraphs)), show_progress=False)
-    out: dict[str, int] = {}
+    docs, _ = retriever.retrieve(queries, k=min(5 if per_question == 1 else 5 * per_question, len(paragraphs)),
+                                 show_progress=False)
+    out: dict[str, list[int]] = {}
     for q, ranked in zip(questions, docs):
-        for d in ranked:
-            d = int(d)
-            if d != q.paragraph and not any(text in paragraphs[d] for _, text in q.answers):
-                out[q.id] = d
-                break
+        found = [int(d) for d in ranked
+                 if int(d) != q.paragraph and not any(text in paragraphs[int(d)] for _, text in q.answers)]
+        if found:
+            out[q.id] = found[:per_question]
     return out
+
+
+def without_answer(paragraph: str, answers: tuple[tuple[int, str], ...]) -> str | None:
+    """The paragraph with every sentence that overlaps an answer cut out, or None when an answer's
+    text still occurs in the rest (then the rest would still answer) or too little is left."""
+    cut = [(s, e) for s, e in sentence_spans(paragraph)
+           if any(s < start + len(text) and start < e for start, text in answers)]
+    if not cut:
+        return None
+    parts, last = [], 0
+    for s, e in cut:
+        parts.append(paragraph[last:s])
+        last = e
+    parts.append(paragraph[last:])
+    rest = "".join(parts).strip()
+    if len(rest) < MIN_REST or any(text in rest for _, text in answers):
+        return None
+    return rest
 
 
 def windows_for(
@@ -136,10 +161,11 @@ def build_windows(
     tok: Tokenizer,
     paragraphs: list[str],
     questions: list[Question],
-    negatives: dict[str, int],
+    negatives: dict[str, list[int]],
     negative_share: float,
     other_window_share: float,
     seed: int,
+    removed_share: float = 0.0,
 ) -> list[Window]:
     rng = random.Random(seed)
     encoded = [tok.encode(p) for p in paragraphs]
@@ -152,8 +178,12 @@ def build_windows(
         out.extend(positives)
         if others and rng.random() < other_window_share:
             out.append(rng.choice(others))
-        neg = negatives.get(q.id)
-        if neg is not None and rng.random() < negative_share:
-            out.append(rng.choice(windows_for(tok, q.question, encoded[neg], None)))
+        for neg in negatives.get(q.id, ()):
+            if rng.random() < negative_share:
+                out.append(rng.choice(windows_for(tok, q.question, encoded[neg], None)))
+        if removed_share and rng.random() < removed_share:
+            rest = without_answer(paragraphs[q.paragraph], q.answers)
+            if rest is not None:
+                out.append(rng.choice(windows_for(tok, q.question, tok.encode(rest), None)))
     rng.shuffle(out)
     return out

@@ -148,8 +148,9 @@ def prepare(args, tok) -> list:
     paragraphs, questions, held = load_sets(args.data, args.holdout_drcd, args.holdout_cmrc, args.seed)
     for name, data in held.items():
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    negatives = hard_negatives(paragraphs, questions)
-    windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed)
+    negatives = hard_negatives(paragraphs, questions, args.negatives)
+    windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed,
+                            args.removed_share)
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(windows))
     os.replace(tmp, cache)
@@ -177,8 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--holdout-drcd", type=int, default=300, help="DRCD questions held out (whole paragraphs)")
     p.add_argument("--holdout-cmrc", type=int, default=400, help="CMRC train questions held out for tuning")
-    p.add_argument("--negative-share", type=float, default=0.35)
+    p.add_argument("--negatives", type=int, default=1, help="BM25 hard-negative paragraphs per question")
+    p.add_argument("--negative-share", type=float, default=0.35, help="chance each of them is used")
     p.add_argument("--other-share", type=float, default=0.25)
+    p.add_argument("--removed-share", type=float, default=0.0,
+                   help="share of questions also given their own paragraph with the answer's sentence cut out")
+    p.add_argument("--init", type=Path, help="start from this checkpoint's weights (a fresh optimiser and schedule)")
     p.add_argument("--save-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=int(os.environ.get("QA_THREADS", "0")) or None)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
@@ -207,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         sched.load_state_dict(state["sched"])
         step = state["step"]
         print(f"resumed at step {step}", flush=True)
+    elif args.init:
+        model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
+        print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)
     if args.export:
         from safetensors.numpy import save_file
 

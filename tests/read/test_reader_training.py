@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")  # training needs torch; the README's test 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from reader_data import Window, windows_for  # noqa: E402
+from reader_data import Window, windows_for, without_answer  # noqa: E402
 from train_reader import Reader as TorchReader  # noqa: E402
 from train_reader import collate, span_loss  # noqa: E402
 
@@ -44,6 +44,27 @@ def test_labels_point_at_the_answer_tokens() -> None:
         assert w.start > 0 and w.end >= w.start
         pieces = "".join(bundle.vocabulary.pieces[i] for i in w.ids[w.start:w.end + 1])
         assert pieces.replace("\u2581", "") == answer
+
+
+PARAGRAPH = ("淄川区政协第十二届五次会议今天上午开幕。本次会议应到委员248名，实到231名，符合规定人数。"
+             "会议共收到提案300件，内容涉及经济发展和民生保障。区委书记出席会议并讲话。")
+
+
+@pytest.mark.parametrize("answer", ["248名", "231名", "300件", "今天上午", "出席会议并讲话"])
+def test_a_negative_made_by_cutting_the_answer_holds_everything_else(answer) -> None:
+    start = PARAGRAPH.index(answer)
+    rest = without_answer(PARAGRAPH, ((start, answer),))
+    assert rest is not None and answer not in rest
+    # Only the sentence that held the answer is gone; the others are there, in order, unchanged.
+    kept = [s for s in PARAGRAPH.split("。") if s and answer not in s]
+    assert rest == "。".join(kept) + "。"
+
+
+def test_no_negative_when_the_answer_is_also_elsewhere_or_little_is_left() -> None:
+    twice = "会议应到委员248名。" + "其余内容与此无关，但也提到248名这个数字，以及其他许多事情。"
+    assert without_answer(twice, ((twice.index("248名"), "248名"),)) is None
+    short = "会议应到委员248名。会议开幕。"
+    assert without_answer(short, ((short.index("248名"), "248名"),)) is None
 
 
 def test_a_few_steps_lower_the_loss_and_export_runs_in_numpy(tmp_path) -> None:
