@@ -2,6 +2,7 @@
 
     python bench/scale_bench.py                        # 10^4, 10^5 and 10^6 chunks (the last takes long)
     python bench/scale_bench.py --max-chunks 100000    # a quicker run: sizes above it are left out
+    python bench/scale_bench.py --files 100000         # checking an archive of one file per article
 
 Text: articles made of real sentences (the paragraphs of the training sets under
 ../shared/datasets/train and the bundled corpus), drawn at random and recombined, so BM25 sees a
@@ -305,6 +306,29 @@ def page_child(root: str, corpus: str) -> dict:
             "corpus_read_s": round(read_s, 1)}
 
 
+def listing_row(n_files: int, sentences: list[str], work: Path) -> dict:
+    """An archive of one file per article (1,000 to a directory): how long the check of an unchanged
+    corpus takes (listing and stat, `qa.index.freshness`) beside reading it (the check before)."""
+    from qa.index.freshness import corpus_fingerprint
+
+    articles, _ = synthetic_articles(sentences, n_files * 2)  # about two chunks an article
+    corpus = work / f"files-{n_files}"
+    shutil.rmtree(corpus, ignore_errors=True)
+    for i, a in enumerate(articles[:n_files]):
+        path = corpus / f"{i // 1000:04d}" / f"{a.id}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\ntitle: {a.title}\nsource: {a.source}\ndate: {a.date}\n---\n{a.text}\n", encoding="utf-8")
+    corpus_fingerprint(corpus)  # the directory entries in the kernel's cache, as after a build
+    t = time.perf_counter()
+    corpus_fingerprint(corpus)
+    check_s = time.perf_counter() - t
+    t = time.perf_counter()
+    n = len(load_corpus(corpus).articles)
+    read_s = time.perf_counter() - t
+    shutil.rmtree(corpus, ignore_errors=True)
+    return {"files": n_files, "articles": n, "check_s": round(check_s, 2), "read_s": round(read_s, 1)}
+
+
 def question_embedding_ms(questions: list[str]) -> float:
     from qa.index.embedders import load_embedder
 
@@ -348,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--page-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--files", type=int, default=None, help="only time checking an unchanged archive of "
+                        "this many one-article files against reading it")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure_child(*args.child)))
@@ -360,6 +386,13 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="scale-bench-"))
     sentences, questions = real_text()
     print(f"{len(sentences):,} distinct real sentences, {len(questions):,} questions", file=sys.stderr)
+    if args.files:
+        row = listing_row(args.files, sentences, work)
+        print(f"{row['files']:,} files, {row['articles']:,} articles: checking the unchanged corpus "
+              f"{row['check_s']} s, reading it {row['read_s']} s (what every start did before)")
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     model = vector_model()
     embed_ms = question_embedding_ms(questions)
     qfile = work / "questions.json"

@@ -1,10 +1,13 @@
-"""Choose the reader's abstention threshold on held-out TRAINING questions (never on a test set).
+"""Choose the reader's abstention threshold, and how many passages it reads after the first, on
+held-out TRAINING questions (never on a test set).
 
 For each held-out question, the hybrid retriever ranks the open corpus of held-out paragraphs
 twice: as is, and with the question's own paragraph removed (its answer is then not in the
-corpus). The reader reads the first five passages of each ranking. The threshold is the highest
-margin that keeps false abstentions on answerable questions at or under --max-false (default
-4%): above it every extra point of abstention would be paid with answerable questions.
+corpus). The reader reads the first five passages of each ranking. For each number of further
+passages (1 to 4, `READ_MORE` in qa/read/reader_answers.py), the threshold is the highest margin
+that keeps false abstentions on answerable questions at or under --max-false (default 4%): above
+it every extra point of abstention would be paid with answerable questions. Of those, the one that
+abstains most where the answer is absent is chosen (then the higher F1, then fewer passages).
 
     python scripts/tune_reader.py runs/reader/cmrc_train_holdout.json --weights WEIGHTS [--write]
 
@@ -26,8 +29,10 @@ from qa.evaluate.squad import cached_index, load_squad
 from qa.index import load_embedder
 from qa.questions import analyse
 from qa.read.reader import Reader
-from qa.read.reader_answers import LearnedReader
+from qa.read.reader_answers import READ_MORE, LearnedReader
 from qa.retrieve import make_retriever
+
+MORE = (1, 2, 3, 4)  # passages read after the first, tried
 
 
 def readings(data: Path, weights: Path, limit: int | None) -> list[dict]:
@@ -35,7 +40,7 @@ def readings(data: Path, weights: Path, limit: int | None) -> list[dict]:
     cached = cached_index(data, squad, default_settings(), quiet=True)
     index = cached.index
     retriever = make_retriever("hybrid", index, load_embedder(index.meta["embedder"]))
-    reader = LearnedReader(index.articles, Reader(weights), threshold=0.0)
+    reader = LearnedReader(index.articles, Reader(weights), threshold=0.0, more=max(MORE))
     everything = set(index.articles)
     rows = []
     for n, item in enumerate(squad.items):
@@ -47,32 +52,35 @@ def readings(data: Path, weights: Path, limit: int | None) -> list[dict]:
             first = [c for c in found if c.hit is hits[0]] if hits else []
             rows.append({
                 "id": item.id, "dropped": dropped,
-                "first": _row(first[0], index, item.answers) if first else None,
-                "all": [_row(c, index, item.answers) for c in found],
+                "first": _row(first[0], index, item.answers, hits) if first else None,
+                "all": [_row(c, index, item.answers, hits) for c in found],
             })
         if n % 50 == 0:
             print(f"{n}/{len(squad.items)}", file=sys.stderr, flush=True)
     return rows
 
 
-def _row(c, index, answers) -> dict:
+def _row(c, index, answers, hits) -> dict:
     text = index.articles[c.hit.chunk.article_id].text[c.start:c.end]
-    return {"margin": c.reading.margin, "answer": text, "em": cmrc_em(text, answers), "f1": cmrc_f1(text, answers)}
+    return {"margin": c.reading.margin, "answer": text, "em": cmrc_em(text, answers), "f1": cmrc_f1(text, answers),
+            "rank": next(i for i, h in enumerate(hits) if h is c.hit)}
 
 
-def simulate(rows: list[dict], threshold: float) -> dict:
-    """What the answerer would do at this threshold: the first passage if it clears it, else the best."""
+def simulate(rows: list[dict], threshold: float, more: int = READ_MORE) -> dict:
+    """What the answerer would do at this threshold: the first passage if it clears it, else the best
+    of the first 1 + ``more``."""
     ans = [r for r in rows if not r["dropped"]]
     drop = [r for r in rows if r["dropped"]]
 
     def pick(r):
         if r["first"] and r["first"]["margin"] >= threshold:
             return r["first"]
-        best = max(r["all"], key=lambda x: x["margin"], default=None)
+        best = max((x for x in r["all"] if x["rank"] <= more), key=lambda x: x["margin"], default=None)
         return best if best and best["margin"] >= threshold else None
 
     picks = [pick(r) for r in ans]
     return {
+        "more": more,
         "threshold": round(threshold, 3),
         "f1": round(float(np.mean([p["f1"] if p else 0.0 for p in picks])), 4),
         "em": round(float(np.mean([p["em"] if p else 0.0 for p in picks])), 4),
@@ -91,11 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write the sweep as JSON here")
     args = p.parse_args(argv)
     rows = readings(args.data, args.weights, args.limit)
-    sweep = [simulate(rows, t) for t in np.arange(-8.0, 16.01, 0.25)]
-    ok = [s for s in sweep if s["false_abstain"] <= args.max_false]
-    chosen = max(ok, key=lambda s: s["threshold"]) if ok else min(sweep, key=lambda s: s["false_abstain"])
+    sweep, best = [], []
+    for more in MORE:
+        part = [simulate(rows, t, more) for t in np.arange(-8.0, 16.01, 0.25)]
+        ok = [s for s in part if s["false_abstain"] <= args.max_false]
+        best.append(max(ok, key=lambda s: s["threshold"]) if ok else min(part, key=lambda s: s["false_abstain"]))
+        sweep += part
+    chosen = max(best, key=lambda s: (s["dropped_abstain"], s["f1"], -s["more"]))
     for s in sweep:
-        print(json.dumps(s), "<- chosen" if s is chosen else "")
+        print(json.dumps(s), "<- chosen" if s is chosen else "<- best of its READ_MORE" if s in best else "")
+    if chosen["more"] != READ_MORE:
+        print(f"note: READ_MORE in qa/read/reader_answers.py is {READ_MORE}; this sweep chooses {chosen['more']}")
     if args.out:
         args.out.write_text(json.dumps({"chosen": chosen, "sweep": sweep}, indent=1))
     if args.write:

@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from qa.ingest.corpus import corpus_files
+from qa.ingest.corpus import article_entries
 
 SEEN = "corpus-seen.json"
 
@@ -27,13 +27,13 @@ SEEN = "corpus-seen.json"
 def corpus_fingerprint(corpus_dir: Path) -> str | None:
     """A digest of every article file's path, size and mtime (no file is read); None when a
     file cannot be stat'ed (then nothing is remembered and the corpus is read as before)."""
-    root = Path(corpus_dir)
+    root = os.fsencode(Path(corpus_dir))
     h = hashlib.sha256()
     try:
-        for f in corpus_files(root):
-            st = f.lstat()
-            # surrogateescape: names that are not UTF-8 still hash (they are read that way too).
-            h.update(os.fsencode(f.relative_to(root)) + b"\0")
+        for entry in article_entries(Path(corpus_dir), []):
+            st = entry.stat(follow_symlinks=False)
+            # Bytes: names that are not UTF-8 hash as they are (they are read that way too).
+            h.update(os.fsencode(entry.path)[len(root):] + b"\0")
             h.update(f"{st.st_size}:{st.st_mtime_ns}\n".encode())
     except OSError:
         return None

@@ -107,12 +107,32 @@ def test_directories_named_like_files_are_passed_over(corpus):
     assert report.warnings == ()
 
 
+def test_hidden_files_and_directories_are_not_searched(corpus):
+    (corpus / ".git" / "objects").mkdir(parents=True)
+    (corpus / ".git" / "objects" / "notes.txt").write_text(article("版本库里的文件", 3), encoding="utf-8")
+    (corpus / "sub" / ".cache").mkdir()
+    (corpus / "sub" / ".cache" / "copy.md").write_text(article("缓存里的副本", 4), encoding="utf-8")
+    (corpus / ".draft.md").write_text(article("隐藏的草稿", 5), encoding="utf-8")
+    report = load_corpus(corpus)
+    assert sorted(a.id for a in report.articles) == ["good", "sub__other"] and report.warnings == ()
+
+
+def test_files_are_listed_in_path_order_at_every_depth(tmp_path):
+    root = tmp_path / "corpus"
+    names = ["a/b.txt", "a-x.txt", "a.txt", "b/a/z.md", "b/a.md", "B.md", "c.json"]
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(article(name), encoding="utf-8")
+    listed = [f.relative_to(root).as_posix() for f in qa.ingest.corpus.corpus_files(root)]
+    assert listed == [p.relative_to(root).as_posix() for p in sorted(root / n for n in names)]
+
+
 @pytest.mark.parametrize("change", ["deleted", "replaced by a directory", "replaced by a link to outside"])
 def test_a_file_that_changes_between_listing_and_reading_is_named_and_skipped(corpus, outside, monkeypatch,
                                                                               change):
     victim = corpus / "gone.md"
     victim.write_text(article("将被删除的文章", 3), encoding="utf-8")
-    listing = qa.ingest.corpus._listing
+    listing = qa.ingest.corpus.article_files
 
     def listed_then_changed(root: Path):
         found = listing(root)
@@ -123,7 +143,7 @@ def test_a_file_that_changes_between_listing_and_reading_is_named_and_skipped(co
             victim.symlink_to(outside / "secret.md")
         return found
 
-    monkeypatch.setattr(qa.ingest.corpus, "_listing", listed_then_changed)
+    monkeypatch.setattr(qa.ingest.corpus, "article_files", listed_then_changed)
     report = load_corpus(corpus)
     assert sorted(a.id for a in report.articles) == ["good", "sub__other"]
     why = {"deleted": "removed before it could be read", "replaced by a directory": "not a regular file",

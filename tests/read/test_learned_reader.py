@@ -78,3 +78,29 @@ def test_answering_never_imports_torch(bundled_settings) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_reads_the_first_passage_then_at_most_read_more_others(reader: Reader, bundled_answerer) -> None:
+    from qa.read.reader_answers import READ_MORE
+
+    index = bundled_answerer.index
+    learned = LearnedReader(index.articles, reader)
+    read: list[int] = []
+    real = reader.read
+
+    def counting(question, passages):
+        read.append(len(passages))
+        return real(question, passages)
+
+    reader.read = counting  # this module's reader only
+    try:
+        hits = [Hit(c, 1.0, "test") for c in index.chunks[:10]]
+        for question in ("淄川区政协会议应到委员多少名？", "上海浦东新区今年新建了多少所学校？"):
+            read.clear()
+            found = learned.candidates(analyse(question), hits)
+            assert read[0] == 1 and sum(read) <= 1 + READ_MORE
+            assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + READ_MORE]}
+            if len(read) == 1:  # stopped after the first passage: it cleared the threshold
+                assert max(c.reading.margin for c in found) >= learned.threshold
+    finally:
+        del reader.read
