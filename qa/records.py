@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
@@ -108,3 +109,14 @@ def references(quotes: tuple[Quote, ...]) -> list[dict]:
         seen.setdefault(q.article_id, {"article_id": q.article_id, "title": q.title, "source": q.source,
                                        "date": q.date, "path": q.path})
     return list(seen.values())
+
+
+def sources(articles: Iterable[Article]) -> list[str]:
+    """The distinct sources (outlets) the articles name, sorted; articles without one are not listed."""
+    return sorted({a.source for a in articles if a.source})
+
+
+def date_range(articles: Iterable[Article]) -> tuple[str, str] | None:
+    """The earliest and latest known publication dates (ISO), or None when no article has one."""
+    dates = [a.date for a in articles if a.date]
+    return (min(dates), max(dates)) if dates else None

@@ -39,8 +39,8 @@ from qa.index.vectors import (
     new_vector_index,
     read_vectors_for_update,
 )
-from qa.ingest import CHUNKER_VERSION, chunk_corpus, date_range, load_corpus, sources
-from qa.records import Article
+from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
+from qa.records import Article, date_range, sources
 from qa.text import tokenize
 
 # Keys of meta.json whose change means every chunk must be embedded again.

@@ -1,7 +1,7 @@
 """Ingest: corpus files (txt, md, json, jsonl) -> Article records -> Chunks with exact offsets."""
 
 from qa.ingest.chunking import CHUNKER_VERSION, chunk_article, chunk_corpus
-from qa.ingest.corpus import CorpusReport, date_range, infer_year, load_corpus, parse_date, read_file, sources
+from qa.ingest.corpus import CorpusReport, infer_year, load_corpus, parse_date, read_file
 
-__all__ = ["CHUNKER_VERSION", "CorpusReport", "chunk_article", "chunk_corpus", "date_range", "infer_year",
-           "load_corpus", "parse_date", "read_file", "sources"]
+__all__ = ["CHUNKER_VERSION", "CorpusReport", "chunk_article", "chunk_corpus", "infer_year", "load_corpus",
+           "parse_date", "read_file"]

@@ -23,7 +23,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -316,14 +316,3 @@ def load_corpus(root: Path) -> CorpusReport:
     if not articles:
         raise CorpusError(f"No readable article in {root}; add .txt, .md, .json or .jsonl files there.")
     return CorpusReport(tuple(articles), tuple(warnings))
-
-
-def sources(articles: Iterable[Article]) -> list[str]:
-    """The distinct sources named in the corpus, sorted; articles without one are not listed."""
-    return sorted({a.source for a in articles if a.source})
-
-
-def date_range(articles: Iterable[Article]) -> tuple[str, str] | None:
-    """The earliest and latest known publication dates (ISO), or None when no article has one."""
-    dates = [a.date for a in articles if a.date]
-    return (min(dates), max(dates)) if dates else None

@@ -10,8 +10,7 @@ from datetime import date
 from qa.errors import QAError
 from qa.index.chunk_store import ArticleTable
 from qa.index.store import Index
-from qa.ingest import date_range, sources
-from qa.records import Article
+from qa.records import Article, date_range, sources
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
