@@ -208,7 +208,11 @@ def _newest_first(articles: Iterable[Article | Listed]) -> list[Article | Listed
 
 
 def list_note(listed: int, total: int) -> str:
-    """Under the article list: how many match when only the newest are listed, else nothing."""
+    """Under the article list: how many match when only the newest are listed, why it is empty when
+    none does, else nothing."""
+    if total == 0:
+        return error_html("没有文章符合这些筛选条件 / No article matches these filters; choose another source or "
+                          "widen the date range.")
     if listed >= total:
         return ""
     return (f'<div class="qa-n">列出最新的 {listed} 篇，共 {total} 篇；用来源和日期筛选缩小范围。'

@@ -72,6 +72,9 @@ def test_the_list_follows_the_filters_and_opens_its_rows(archive_settings):
     rows, order, note, _ = page.table([], "2024-06-30", "2024-03-01")
     assert rows == [] and "2024-06-30 is after 2024-03-01" in note
 
+    rows, order, note, _ = page.table([], "2030-01-01", "")
+    assert rows == [] and "No article matches these filters" in note  # an empty list says why
+
     class Select:  # what gradio passes for a click on the first row
         index = [0, 0]
 
