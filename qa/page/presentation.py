@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from qa.records import Answer, Article, Quote
-from qa.retrieve import Listed
+from qa.retrieve import Listed, newest_key
 from qa.text import sentence_spans
 
 NOT_FOUND = "在现有文章中没有找到答案 / not found in the articles"
@@ -204,7 +204,7 @@ def shown_question(text: str | None, limit: int = 200) -> str:
 
 
 def _newest_first(articles: Iterable[Article | Listed]) -> list[Article | Listed]:
-    return sorted(articles, key=lambda a: (a.date or "", a.title), reverse=True)
+    return sorted(articles, key=newest_key, reverse=True)
 
 
 def list_note(listed: int, total: int) -> str:

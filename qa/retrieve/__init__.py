@@ -10,6 +10,7 @@ from qa.retrieve.filters import (
     index_dates,
     index_outlets,
     newest_first,
+    newest_key,
     parse_day,
     sources,
 )
@@ -24,7 +25,7 @@ from qa.retrieve.retrievers import (
     make_retriever,
 )
 
-__all__ = ["HYBRID_FUSION", "RETRIEVERS", "ArticleFilter", "Listed", "article_filter", "index_dates",
-           "index_outlets", "newest_first", "BM25Retriever", "DenseRetriever", "FilterError", "FusionParams",
-           "HybridRetriever", "Retriever", "allowed_ids", "date_range", "fuse", "make_retriever", "parse_day",
+__all__ = ["HYBRID_FUSION", "RETRIEVERS", "ArticleFilter", "BM25Retriever", "DenseRetriever", "FilterError",
+           "FusionParams", "HybridRetriever", "Listed", "Retriever", "allowed_ids", "article_filter", "date_range",
+           "fuse", "index_dates", "index_outlets", "make_retriever", "newest_first", "newest_key", "parse_day",
            "resolve", "sources"]

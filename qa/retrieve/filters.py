@@ -106,6 +106,12 @@ class Listed:
     date: str | None
 
 
+def newest_key(a: Article | Listed) -> tuple[str, str]:
+    """Sort key of the article list: reversed, newest first, then by title, undated last (the
+    store's `ArticleTable.matching` orders its rows the same way in SQL)."""
+    return (a.date or "", a.title)
+
+
 def newest_first(articles: Iterable[Article] | Mapping[str, Article], f: ArticleFilter,
                  limit: int) -> tuple[list[Listed], int]:
     """The ``limit`` newest articles that pass ``f`` (then by title), and how many pass it in all.
@@ -114,8 +120,7 @@ def newest_first(articles: Iterable[Article] | Mapping[str, Article], f: Article
         rows = articles.matching(f.sources, f.low, f.high, limit)
         total = len(articles) if f.is_open else articles.count(f.sources, f.low, f.high)
         return [Listed(*row) for row in rows], total
-    passing = sorted((a for a in _values(articles) if f.admits(a)), key=lambda a: (a.date or "", a.title),
-                     reverse=True)
+    passing = sorted((a for a in _values(articles) if f.admits(a)), key=newest_key, reverse=True)
     return [Listed(a.id, a.title, a.source, a.date) for a in passing[:limit]], len(passing)
 
 
