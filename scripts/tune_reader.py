@@ -4,14 +4,15 @@ held-out TRAINING questions (never on a test set).
 For each held-out question, the hybrid retriever ranks the open corpus of held-out paragraphs
 twice: as is, and with the question's own paragraph removed (its answer is then not in the
 corpus). The reader reads the first five passages of each ranking. For each number of further
-passages (1 to 4, `READ_MORE` in qa/read/reader_answers.py), the threshold is the highest margin
+passages (1 to 4, `read_more` with the weights), the threshold is the highest margin
 that keeps false abstentions on answerable questions at or under --max-false (default 4%): above
 it every extra point of abstention would be paid with answerable questions. Of those, the one that
 abstains most where the answer is absent is chosen (then the higher F1, then fewer passages).
 
     python scripts/tune_reader.py runs/reader/cmrc_train_holdout.json --weights WEIGHTS [--write]
 
-With --write the threshold is stored in the weights file's metadata (tensors unchanged).
+With --write the threshold and the number of further passages are stored in the weights file's
+metadata (`threshold`, `read_more`; tensors unchanged): the answerer reads both from there.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", type=Path, required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--max-false", type=float, default=0.04)
-    p.add_argument("--write", action="store_true", help="store the threshold in the weights' metadata")
+    p.add_argument("--write", action="store_true", help="store the threshold and READ_MORE in the weights' metadata")
     p.add_argument("--out", type=Path, help="write the sweep as JSON here")
     args = p.parse_args(argv)
     rows = readings(args.data, args.weights, args.limit)
@@ -108,22 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     chosen = max(best, key=lambda s: (s["dropped_abstain"], s["f1"], -s["more"]))
     for s in sweep:
         print(json.dumps(s), "<- chosen" if s is chosen else "<- best of its READ_MORE" if s in best else "")
-    if chosen["more"] != READ_MORE:
-        print(f"note: READ_MORE in qa/read/reader_answers.py is {READ_MORE}; this sweep chooses {chosen['more']}")
     if args.out:
         args.out.write_text(json.dumps({"chosen": chosen, "sweep": sweep}, indent=1))
     if args.write:
-        from safetensors import safe_open
-        from safetensors.numpy import save_file
+        from weights_file import load, save
 
-        with safe_open(str(args.weights), framework="numpy") as f:
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-            meta = dict(f.metadata() or {})
+        tensors, meta = load(args.weights)
         meta["threshold"] = str(chosen["threshold"])
-        tmp = args.weights.with_suffix(".tmp")
-        save_file(tensors, str(tmp), metadata=meta)
-        tmp.replace(args.weights)
-        print(f"threshold {chosen['threshold']} written to {args.weights}")
+        meta["read_more"] = str(chosen["more"])
+        save(args.weights, tensors, meta)
+        print(f"threshold {chosen['threshold']} and read_more {chosen['more']} written to {args.weights}")
     return 0
 
 

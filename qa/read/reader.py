@@ -35,6 +35,24 @@ def default_weights() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "models" / WEIGHTS_FILE
 
 
+def tensors_sha256(path: str | Path) -> str:
+    """sha256 of a weights file's tensors (names, dtypes, shapes and bytes, in name order), not of
+    its header: safetensors writes the metadata from a hash map, in an order that changes from one
+    write to the next, so the same weights rebuilt by the same commands differ in the file's sha256
+    only. The model card records both."""
+    import hashlib
+
+    from safetensors import safe_open
+
+    digest = hashlib.sha256()
+    with safe_open(str(path), framework="numpy") as f:
+        for name in sorted(f.keys()):
+            t = np.ascontiguousarray(f.get_tensor(name))
+            digest.update(f"{name}|{t.dtype.str}|{t.shape}|".encode())
+            digest.update(t.tobytes())
+    return digest.hexdigest()
+
+
 def window_bounds(n_tokens: int, room: int) -> list[tuple[int, int]]:
     """[a, b) token ranges covering a passage of ``n_tokens``, ``room`` tokens each, STRIDE apart (at
     least one, possibly empty). Training (`scripts/reader_data.py`) windows passages the same way."""
@@ -85,6 +103,9 @@ class Reader:
         self.path = path
         # The abstention threshold chosen on held-out training questions (models/README.md).
         self.threshold = float(meta.get("threshold", "0"))
+        # Passages read after the first when the first does not clear it, chosen with the threshold
+        # (None: the file does not say, and the answerer's default applies).
+        self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else None
 
     def _windows(self, q_ids: list[int], passage: str):
         tok = self.tokenizer

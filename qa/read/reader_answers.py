@@ -4,11 +4,11 @@ The reader scores the best span of a passage against "no answer" (a margin in lo
 passage is read alone; when its margin clears the threshold the answer is taken from it (most
 questions stop here, one forward pass). Otherwise the next READ_MORE passages are read together
 and the best margin over all of them decides: above the threshold it answers, below it says "not
-found" and shows the closest passages as such. The threshold is chosen on held-out training
-questions and stored with the weights; READ_MORE is chosen with it (`scripts/tune_reader.py`):
-every further passage read is one more chance for a plausible span where the answer is absent,
-and the answer is rarely below the third passage. A quote is the sentence(s) holding the span,
-sliced from the article.
+found" and shows the closest passages as such. The threshold and the number of further passages
+are chosen together on held-out training questions and stored with the weights
+(`scripts/tune_reader.py --write`): every further passage read is one more chance for a plausible
+span where the answer is absent, and the answer is rarely below the third passage. A quote is the
+sentence(s) holding the span, sliced from the article.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from qa.records import Answer, Article, Hit, Quote
 from qa.text import sentence_spans
 
 _TRIM = " \t\r\n\u3000，。、；：,.;:！？!?"
-# Passages read after the first when it does not clear the threshold. Chosen by
-# scripts/tune_reader.py on the 402 held-out CMRC 2018 train questions (models/README.md): with 2
+# Passages read after the first when it does not clear the threshold, for weights whose metadata
+# does not say (the shipped file says: `read_more`, chosen with its threshold, models/README.md).
+# 2 was chosen for the first shipped weights on the 402 held-out CMRC 2018 train questions: with 2
 # instead of 4, abstentions where the answer is absent rose from 88.3% to 90.0% at the same 3.7%
 # of false abstentions, and F1 from .718 to .720.
 READ_MORE = 2
@@ -67,11 +68,13 @@ class LearnedReader:
     """An AnswerReader backed by the trained span model (`qa.read.reader.Reader`)."""
 
     def __init__(self, articles: Mapping[str, Article], reader: Reader | None = None,
-                 threshold: float | None = None, first: int = 1, more: int = READ_MORE) -> None:
+                 threshold: float | None = None, first: int = 1, more: int | None = None) -> None:
         self.articles = articles
         self.reader = reader or shared_reader()
         self.threshold = self.reader.threshold if threshold is None else threshold
-        self.first, self.more = first, more
+        self.first = first
+        stored = self.reader.read_more
+        self.more = more if more is not None else stored if stored is not None else READ_MORE
 
     def candidates(self, q: Question, hits: Sequence[Hit], stop_early: bool = True) -> list[Candidate]:
         """Readings of the first passages, best margin first; reads further only when needed."""

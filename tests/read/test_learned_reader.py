@@ -13,7 +13,8 @@ import pytest
 
 from qa.questions import analyse
 from qa.read import LearnedReader, Reader
-from qa.read.reader import default_weights
+from qa.read.reader import default_weights, tensors_sha256
+from qa.read.reader_answers import READ_MORE
 from qa.records import Hit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,9 @@ def test_weights_match_the_model_card() -> None:
     assert recorded, "models/README.md must state the weights' sha256"
     digest = hashlib.sha256(default_weights().read_bytes()).hexdigest()
     assert digest == recorded.group(1)
+    tensors = re.search(r"tensors' sha256[^0-9a-f]*([0-9a-f]{64})", card)
+    assert tensors, "models/README.md must state the tensors' sha256 (what a rebuild reproduces)"
+    assert tensors_sha256(default_weights()) == tensors.group(1)
 
 
 def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answerer) -> None:
@@ -80,11 +84,12 @@ def test_answering_never_imports_torch(bundled_settings) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
 
 
-def test_reads_the_first_passage_then_at_most_read_more_others(reader: Reader, bundled_answerer) -> None:
-    from qa.read.reader_answers import READ_MORE
-
+@pytest.mark.parametrize("more", [None, 1, 3])
+def test_reads_the_first_passage_then_at_most_read_more_others(reader: Reader, bundled_answerer, more) -> None:
     index = bundled_answerer.index
-    learned = LearnedReader(index.articles, reader)
+    learned = LearnedReader(index.articles, reader, more=more)
+    stored = reader.read_more
+    assert learned.more == (more if more is not None else stored if stored is not None else READ_MORE)
     read: list[int] = []
     real = reader.read
 
@@ -98,9 +103,29 @@ def test_reads_the_first_passage_then_at_most_read_more_others(reader: Reader, b
         for question in ("淄川区政协会议应到委员多少名？", "上海浦东新区今年新建了多少所学校？"):
             read.clear()
             found = learned.candidates(analyse(question), hits)
-            assert read[0] == 1 and sum(read) <= 1 + READ_MORE
-            assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + READ_MORE]}
+            assert read[0] == 1 and sum(read) <= 1 + learned.more
+            assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + learned.more]}
             if len(read) == 1:  # stopped after the first passage: it cleared the threshold
                 assert max(c.reading.margin for c in found) >= learned.threshold
+            else:
+                assert read[1] == learned.more
     finally:
         del reader.read
+
+
+@pytest.mark.parametrize("stored", [None, "0", "1", "3", "x"])
+def test_the_passages_read_more_come_with_the_weights(tmp_path: Path, stored: str | None) -> None:
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    with safe_open(str(default_weights()), framework="numpy") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        meta = {k: v for k, v in (f.metadata() or {}).items() if k != "read_more"}
+    if stored is not None:
+        meta["read_more"] = stored
+    path = tmp_path / "reader.safetensors"
+    save_file(tensors, str(path), metadata=meta)
+    copy = Reader(path)
+    want = int(stored) if stored and stored.isdigit() else None
+    assert copy.read_more == want
+    assert LearnedReader({}, copy).more == (READ_MORE if want is None else want)
