@@ -24,7 +24,8 @@ import numpy as np
 from weights_file import load, save
 
 
-def average(readers: list[dict[str, np.ndarray]], weights: list[float]) -> dict[str, np.ndarray]:
+def average(readers: list[dict[str, np.ndarray]], shares: list[float]) -> dict[str, np.ndarray]:
+    """Each tensor's mean over the readers, reader i counting ``shares[i]`` (they sum to 1)."""
     first = readers[0]
     for other in readers[1:]:
         if other.keys() != first.keys():
@@ -32,10 +33,9 @@ def average(readers: list[dict[str, np.ndarray]], weights: list[float]) -> dict[
         for name, x in first.items():
             if other[name].shape != x.shape:
                 raise SystemExit(f"{name}: shapes differ ({x.shape} vs {other[name].shape})")
-    total = float(sum(weights))
     out = {}
     for name, x in first.items():
-        mixed = sum((w / total) * r[name].astype(np.float32) for r, w in zip(readers, weights))
+        mixed = sum(share * r[name].astype(np.float32) for r, share in zip(readers, shares))
         out[name] = mixed.astype(x.dtype)
     return out
 
@@ -51,12 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("give at least two readers to average")
     if len(weights) != len(args.readers) or min(weights) < 0 or sum(weights) <= 0:
         raise SystemExit("--weights needs one non-negative number per reader, not all zero")
+    shares = [w / sum(weights) for w in weights]
     loaded = [load(path) for path in args.readers]
-    total = sum(weights)
-    meta = {"averaged": " + ".join(f"{w / total:.3g} x {path} (step {m.get('step', '?')})"
-                                   for path, w, (_, m) in zip(args.readers, weights, loaded)),
+    meta = {"averaged": " + ".join(f"{share:.3g} x {path} (step {m.get('step', '?')})"
+                                   for path, share, (_, m) in zip(args.readers, shares, loaded)),
             "threshold": loaded[0][1].get("threshold", "0.0")}
-    save(args.out, average([t for t, _ in loaded], weights), meta)
+    save(args.out, average([t for t, _ in loaded], shares), meta)
     print(f"{args.out}: {meta['averaged']}")
     return 0
 

@@ -108,7 +108,7 @@ def hard_negatives(paragraphs: list[str], questions: list[Question], per_questio
     retriever = bm25s.BM25()
     retriever.index(tokenised, show_progress=False)
     queries = [[w for w in jieba.cut_for_search(q.question) if w.strip()] or ["的"] for q in questions]
-    docs, _ = retriever.retrieve(queries, k=min(5 if per_question == 1 else 5 * per_question, len(paragraphs)),
+    docs, _ = retriever.retrieve(queries, k=min(5 * per_question, len(paragraphs)),
                                  show_progress=False)
     out: dict[str, list[int]] = {}
     for q, ranked in zip(questions, docs):

@@ -216,9 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
         print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)
     if args.export:
-        from safetensors.numpy import save_file
+        from weights_file import save
 
-        save_file(model.export(), str(args.export), metadata={"step": str(step)})
+        save(args.export, model.export(), {"step": str(step)})
         print(f"exported step {step} to {args.export}")
         return 0
     windows = prepare(args, tok)

@@ -30,7 +30,7 @@ from qa.evaluate.squad import cached_index, load_squad
 from qa.index import load_embedder
 from qa.questions import analyse
 from qa.read.reader import Reader
-from qa.read.reader_answers import READ_MORE, LearnedReader
+from qa.read.reader_answers import LearnedReader
 from qa.retrieve import make_retriever
 
 MORE = (1, 2, 3, 4)  # passages read after the first, tried
@@ -67,7 +67,7 @@ def _row(c, index, answers, hits) -> dict:
             "rank": next(i for i, h in enumerate(hits) if h is c.hit)}
 
 
-def simulate(rows: list[dict], threshold: float, more: int = READ_MORE) -> dict:
+def simulate(rows: list[dict], threshold: float, more: int) -> dict:
     """What the answerer would do at this threshold: the first passage if it clears it, else the best
     of the first 1 + ``more``."""
     ans = [r for r in rows if not r["dropped"]]
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", type=Path, required=True)
     p.add_argument("--limit", type=int)
     p.add_argument("--max-false", type=float, default=0.04)
-    p.add_argument("--write", action="store_true", help="store the threshold and READ_MORE in the weights' metadata")
+    p.add_argument("--write", action="store_true", help="store the threshold and read_more in the weights' metadata")
     p.add_argument("--out", type=Path, help="write the sweep as JSON here")
     args = p.parse_args(argv)
     rows = readings(args.data, args.weights, args.limit)
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         sweep += part
     chosen = max(best, key=lambda s: (s["dropped_abstain"], s["f1"], -s["more"]))
     for s in sweep:
-        print(json.dumps(s), "<- chosen" if s is chosen else "<- best of its READ_MORE" if s in best else "")
+        print(json.dumps(s), "<- chosen" if s is chosen else "<- best of its read_more" if s in best else "")
     if args.out:
         args.out.write_text(json.dumps({"chosen": chosen, "sweep": sweep}, indent=1))
     if args.write:

@@ -16,14 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import average_readers  # noqa: E402
+import weights_file  # noqa: E402
 
 from qa.read import Reader  # noqa: E402
 from qa.read.reader import default_weights, tensors_sha256  # noqa: E402
 
 
 def _tensors(path: Path) -> dict[str, np.ndarray]:
-    with safe_open(str(path), framework="numpy") as f:
-        return {k: f.get_tensor(k) for k in f.keys()}
+    return weights_file.load(path)[0]
 
 
 def _readers(tmp_path: Path) -> list[Path]:
