@@ -6,11 +6,19 @@ Reproduces the shipped weights (see models/README.md for the exact command). Nee
 Checkpoints every --save-every steps into --work and resumes from the latest one when restarted.
 
     python scripts/train_reader.py --work runs/reader --steps 1400 --export models/reader.safetensors
+
+To train on another machine (a GPU) that has torch but not this package's data, its BM25 or the
+72 MB weight file: `--pack FILE` writes the training windows and the encoder's starting weights
+(4-bit, as bundled; only the token-table rows the windows use, ids renumbered) into one .npz of
+25–35 MB, and `--from-pack FILE` trains from it with torch and NumPy alone (on CUDA when torch
+sees it). The exported weights do not hold the token table, so they are the same whichever way the
+rows were numbered.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pickle
@@ -25,9 +33,9 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # reader_data beside this script
 
-from reader_data import build_windows, hard_negatives, load_sets  # noqa: E402
+from reader_data import Window, build_windows, hard_negatives, load_sets  # noqa: E402
 
-from qa.encoder.bundle import LAYER_MATRICES, LAYER_VECTORS, dequantize, load_bundle  # noqa: E402
+from qa.encoder.bundle import LAYER_MATRICES, LAYER_VECTORS, Bundle, Config, dequantize, load_bundle  # noqa: E402
 from qa.encoder.model import layer_weights  # noqa: E402
 from qa.encoder.tokenizer import Tokenizer  # noqa: E402
 
@@ -88,14 +96,15 @@ class Reader(nn.Module):
             self.tok_type.copy_(torch.from_numpy(types[0].copy()))
 
     def export(self) -> dict[str, np.ndarray]:
-        out = {name: p.detach().float().numpy().astype(np.float16) for name, p in self.mapping().items()}
-        out["emb.type"] = self.tok_type.detach().float().numpy().astype(np.float16)[None, :]
+        out = {name: p.detach().float().cpu().numpy().astype(np.float16) for name, p in self.mapping().items()}
+        out["emb.type"] = self.tok_type.detach().float().cpu().numpy().astype(np.float16)[None, :]
         return out
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         n = ids.shape[1]
         x = self.eln(self.word(ids) + self.pos[:n] + self.tok_type)
-        bias = torch.zeros(mask.shape, dtype=x.dtype).masked_fill(~mask, float("-inf"))[:, None, None, :]
+        bias = torch.zeros(mask.shape, dtype=x.dtype, device=x.device).masked_fill(~mask, float("-inf"))
+        bias = bias[:, None, None, :]
         for layer in self.layers:
             x = layer(x, bias)
         logits = self.head(x)
@@ -167,6 +176,47 @@ def prepare(args, tok) -> list:
     return windows
 
 
+@dataclasses.dataclass(frozen=True)
+class Specials:
+    """The token ids training needs besides the windows' (a packed run has no tokenizer)."""
+
+    eos: int
+    pad: int
+
+
+def write_pack(path: Path, bundle: Bundle, windows: list, tok) -> None:
+    """Windows + starting weights in one .npz; token ids renumbered to the rows actually used."""
+    used = np.array(sorted({i for w in windows for i in w.ids} | {tok.eos, tok.pad}), dtype=np.int64)
+    renumber = np.full(bundle.config.vocab, -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    flat = renumber[np.fromiter((i for w in windows for i in w.ids), dtype=np.int64)]
+    arrays = {f"t.{name}": np.asarray(t) for name, t in bundle.tensors.items() if name != "emb.word"}
+    arrays["t.emb.word"] = np.asarray(bundle.tensors["emb.word"])[used]
+    tmp = path.with_name(path.name + ".tmp.npz")
+    ids = flat.astype(np.uint16 if len(used) <= 1 << 16 else np.int32)
+    np.savez_compressed(
+        tmp, ids=ids, lengths=np.array([len(w.ids) for w in windows], dtype=np.int32),
+        starts=np.array([w.start for w in windows], dtype=np.int32),
+        ends=np.array([w.end for w in windows], dtype=np.int32),
+        config=np.array(json.dumps(dataclasses.asdict(bundle.config))),
+        specials=np.array([renumber[tok.eos], renumber[tok.pad]], dtype=np.int64), used=used, **arrays,
+    )
+    os.replace(tmp, path)
+    print(f"packed {len(windows)} windows, {len(used)} token rows: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+def read_pack(path: Path) -> tuple[Bundle, list, Specials]:
+    z = np.load(path)
+    config = Config(**json.loads(str(z["config"])))
+    tensors = {name[2:]: z[name] for name in z.files if name.startswith("t.")}
+    bounds = np.concatenate([[0], np.cumsum(z["lengths"])])
+    ids = z["ids"].tolist()
+    windows = [Window(tuple(ids[a:b]), int(s), int(e))
+               for a, b, s, e in zip(bounds[:-1], bounds[1:], z["starts"], z["ends"])]
+    eos, pad = (int(x) for x in z["specials"])
+    return Bundle(config, None, tensors), windows, Specials(eos, pad)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/datasets/train")
@@ -189,13 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
     p.add_argument("--export", type=Path, help="write float16 safetensors of the latest checkpoint and exit")
     p.add_argument("--prepare-only", action="store_true")
+    p.add_argument("--pack", type=Path, help="write the windows and starting weights to this .npz and exit")
+    p.add_argument("--from-pack", type=Path, help="train from a file written by --pack (torch and NumPy only)")
     args = p.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    bundle = load_bundle()
-    tok = Tokenizer(bundle.vocabulary)
+    if args.from_pack:
+        bundle, windows, tok = read_pack(args.from_pack)
+    else:
+        bundle = load_bundle()
+        tok = Tokenizer(bundle.vocabulary)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = Reader(bundle).to(device)
     ckpt_path = args.work / "checkpoint.pt"
@@ -221,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         save(args.export, model.export(), {"step": str(step)})
         print(f"exported step {step} to {args.export}")
         return 0
-    windows = prepare(args, tok)
+    if not args.from_pack:
+        windows = prepare(args, tok)
+    if args.pack:
+        write_pack(args.pack, bundle, windows, tok)
+        return 0
     if args.prepare_only:
         return 0
     plan = []

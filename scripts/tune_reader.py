@@ -90,6 +90,15 @@ def simulate(rows: list[dict], threshold: float, more: int) -> dict:
     }
 
 
+def thresholds(rows: list[dict], step: float = 0.25) -> np.ndarray:
+    """The margins tried: from below the lowest margin seen (a reader trained on many "no answer"
+    examples can score right answers far under 0; every reader must reach its false-abstention
+    bound) up to 16, where nearly everything is abstained."""
+    margins = [x["margin"] for r in rows for x in r["all"]]
+    low = min(-8.0, float(np.floor(min(margins, default=0.0))) - step)
+    return np.arange(low, 16.0 + step / 2, step)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("data", type=Path, help="held-out SQuAD-format file (written by train_reader.py)")
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = readings(args.data, args.weights, args.limit)
     sweep, best = [], []
     for more in MORE:
-        part = [simulate(rows, t, more) for t in np.arange(-8.0, 16.01, 0.25)]
+        part = [simulate(rows, t, more) for t in thresholds(rows)]
         ok = [s for s in part if s["false_abstain"] <= args.max_false]
         best.append(max(ok, key=lambda s: s["threshold"]) if ok else min(part, key=lambda s: s["false_abstain"]))
         sweep += part

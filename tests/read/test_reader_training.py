@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from reader_data import Window, windows_for, without_answer  # noqa: E402
 from train_reader import Reader as TorchReader  # noqa: E402
-from train_reader import collate, span_loss  # noqa: E402
+from train_reader import collate, read_pack, span_loss, write_pack  # noqa: E402
 
 from qa.encoder import Tokenizer, load_bundle  # noqa: E402
 from qa.read import Reader  # noqa: E402
@@ -109,3 +109,33 @@ def test_a_few_steps_lower_the_loss_and_export_runs_in_numpy(tmp_path) -> None:
     # float16 export: logits agree to about a hundredth
     assert np.abs(logits[0, :, 0] - s[0].numpy()).max() < 0.1
     assert np.abs(logits[0, :, 1] - e[0].numpy()).max() < 0.1
+
+
+def test_a_packed_run_trains_the_same_model(tmp_path) -> None:
+    """--pack / --from-pack (training where only torch is installed): the windows come back with their
+    labels, the renumbered ids point at the same token rows, and the model computes the same logits
+    and exports the same tensors as one built from the bundled file."""
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    windows = _windows(tok)
+    path = tmp_path / "pack.npz"
+    write_pack(path, bundle, windows, tok)
+    packed_bundle, packed, specials = read_pack(path)
+    used = np.load(path)["used"]
+    assert len(packed) == len(windows)
+    for w, p in zip(windows, packed):
+        assert (p.start, p.end) == (w.start, w.end)
+        assert [int(used[i]) for i in p.ids] == list(w.ids)
+    assert (used[specials.eos], used[specials.pad]) == (tok.eos, tok.pad)
+    torch.manual_seed(3)
+    model = TorchReader(bundle).eval()
+    torch.manual_seed(3)
+    packed_model = TorchReader(packed_bundle).eval()
+    ids, mask, pmask, *_ = collate(windows, tok.eos, tok.pad)
+    ids2, mask2, pmask2, *_ = collate(packed, specials.eos, specials.pad)
+    assert torch.equal(mask, mask2) and torch.equal(pmask, pmask2)
+    with torch.no_grad():
+        for a, b in zip(model(ids, mask), packed_model(ids2, mask2)):
+            assert torch.equal(a, b)
+    one, two = model.export(), packed_model.export()
+    assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)

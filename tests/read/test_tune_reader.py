@@ -1,0 +1,52 @@
+"""Choosing the reader's threshold (scripts/tune_reader.py): the simulation answers as the product
+does (the first passage when it clears the threshold, else the best of the first 1 + more), and the
+sweep starts low enough that any reader can reach its false-abstention bound."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from tune_reader import simulate, thresholds  # noqa: E402
+
+
+def _c(margin: float, rank: int, em: float) -> dict:
+    return {"margin": margin, "answer": "x", "em": em, "f1": em, "rank": rank}
+
+
+def _rows(shift: float) -> list[dict]:
+    """Two answerable questions and their dropped twins; margins shifted to mimic a cautious reader."""
+    a_first, a_second = _c(-1 + shift, 0, 0.0), _c(3 + shift, 1, 1.0)
+    b_first = _c(5 + shift, 0, 1.0)
+    return [
+        {"id": "a", "dropped": False, "first": a_first, "all": [a_first, a_second]},
+        {"id": "b", "dropped": False, "first": b_first, "all": [b_first]},
+        {"id": "a", "dropped": True, "first": _c(-4 + shift, 0, 0.0), "all": [_c(-4 + shift, 0, 0.0)]},
+        {"id": "b", "dropped": True, "first": None, "all": []},
+    ]
+
+
+def test_the_first_passage_answers_when_it_clears_else_the_best_of_the_next() -> None:
+    rows = _rows(0.0)
+    low = simulate(rows, -5.0, more=1)  # a's first clears: its (wrong) answer stands
+    assert (low["em"], low["false_abstain"], low["dropped_abstain"]) == (0.5, 0.0, 0.5)
+    mid = simulate(rows, 0.0, more=1)  # a's first does not: the second passage's right answer
+    assert (mid["em"], mid["false_abstain"], mid["dropped_abstain"]) == (1.0, 0.0, 1.0)
+    assert simulate(rows, 0.0, more=0)["false_abstain"] == 0.5  # no further passage: a abstains
+    assert simulate(rows, 6.0, more=1)["false_abstain"] == 1.0
+
+
+def test_the_sweep_reaches_below_every_margin_seen() -> None:
+    for shift in (0.0, -20.0):
+        rows = _rows(shift)
+        ts = thresholds(rows)
+        lowest = min(x["margin"] for r in rows for x in r["all"])
+        assert ts[0] < lowest and ts[-1] >= 16.0
+        assert np.allclose(np.diff(ts), 0.25)
+        # at the lowest threshold nothing that has a candidate is abstained
+        assert simulate(rows, float(ts[0]), more=1)["false_abstain"] == 0.0
