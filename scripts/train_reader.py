@@ -251,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         bundle = load_bundle()
         tok = Tokenizer(bundle.vocabulary)
+    if args.pack or args.prepare_only:  # data only: no model, no checkpoint to load
+        windows = windows if args.from_pack else prepare(args, tok)
+        if args.pack:
+            write_pack(args.pack, bundle, windows, tok)
+        return 0
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = Reader(bundle).to(device)
     ckpt_path = args.work / "checkpoint.pt"
@@ -278,11 +283,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.from_pack:
         windows = prepare(args, tok)
-    if args.pack:
-        write_pack(args.pack, bundle, windows, tok)
-        return 0
-    if args.prepare_only:
-        return 0
     plan = []
     epoch = 0
     while len(plan) < args.steps:
