@@ -7,13 +7,18 @@ hard negative: the paragraph our BM25 ranks highest for the question that is not
 not contain its answer, and, for another share, the question's own paragraph with the sentence(s)
 holding the answer cut out (same topic, same names and numbers, no answer: the case of a news
 article about the right meeting that does not give the figure asked for; the same idea as the
-unanswerable questions of SQuAD 2.0, Rajpurkar et al. 2018, made without annotators).
+unanswerable questions of SQuAD 2.0, Rajpurkar et al. 2018, made without annotators), and, for a
+share, the question with one of its names (a place, person, organisation or year that its paragraph
+mentions) swapped for another that the paragraph never mentions, read against the window that
+answered it: "how many schools did Pudong build" asked of an article about Zibo's schools ("entity
+swap", one of the kinds of unanswerable question Rajpurkar et al. 2018 list for SQuAD 2.0).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +27,9 @@ from qa.read.reader import MAX_LEN, MAX_QUESTION, window_bounds
 from qa.text import sentence_spans
 
 MIN_REST = 40  # characters left after the cut; a shorter rest is no realistic passage
+# jieba's part-of-speech tags for names: place, person, organisation, other proper noun.
+NAME_TAGS = ("ns", "nr", "nt", "nz")
+YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?=年)")
 
 SETS = ("cmrc2018_train.json", "cmrc2018_trial.json", "drcd_test.json", "xquad_zh.json")
 
@@ -137,6 +145,46 @@ def without_answer(paragraph: str, answers: tuple[tuple[int, str], ...]) -> str 
     return rest
 
 
+def name_pool(questions: list[Question]) -> dict[str, list[str]]:
+    """Names of at least two characters in the training questions, by jieba tag (the swap-ins)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    pool: dict[str, set[str]] = {tag: set() for tag in NAME_TAGS}
+    for q in questions:
+        for w in jieba.posseg.cut(q.question):
+            if w.flag in pool and len(w.word) >= 2:
+                pool[w.flag].add(w.word)
+    return {tag: sorted(words) for tag, words in pool.items()}
+
+
+def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random) -> str | None:
+    """The question with one name or year its paragraph mentions replaced by one of the same kind the
+    paragraph never mentions (so the paragraph no longer answers it), or None when it has none."""
+    import jieba.posseg
+
+    names = [w for w in jieba.posseg.cut(question)
+             if w.flag in NAME_TAGS and len(w.word) >= 2 and w.word in paragraph and pool.get(w.flag)]
+    years = [m for m in YEAR.finditer(question) if m.group(1) in paragraph]
+    if not names and not years:
+        return None
+    pick = rng.randrange(len(names) + len(years))
+    if pick < len(names):
+        old = names[pick].word
+        for _ in range(20):  # a few draws: most names of a large pool are absent from one paragraph
+            new = rng.choice(pool[names[pick].flag])
+            if new not in paragraph and old not in new and new not in old:
+                return question.replace(old, new, 1)
+        return None
+    year = years[pick - len(names)]
+    for _ in range(20):
+        new = str(int(year.group(1)) + rng.choice((-3, -2, -1, 1, 2, 3)))
+        if new not in paragraph:
+            return question[: year.start(1)] + new + question[year.end(1) :]
+    return None
+
+
 def windows_for(
     tok: Tokenizer, question: str, passage_enc, answer: tuple[int, int] | None
 ) -> list[Window]:
@@ -166,9 +214,11 @@ def build_windows(
     other_window_share: float,
     seed: int,
     removed_share: float = 0.0,
+    swapped_share: float = 0.0,
 ) -> list[Window]:
     rng = random.Random(seed)
     encoded = [tok.encode(p) for p in paragraphs]
+    pool = name_pool(questions) if swapped_share else {}
     out: list[Window] = []
     for q in questions:
         start, text = q.answers[0]
@@ -185,5 +235,12 @@ def build_windows(
             rest = without_answer(paragraphs[q.paragraph], q.answers)
             if rest is not None:
                 out.append(rng.choice(windows_for(tok, q.question, tok.encode(rest), None)))
+        if swapped_share and rng.random() < swapped_share:
+            other = swapped(q.question, paragraphs[q.paragraph], pool, rng)
+            if other is not None:
+                # The window that holds the original answer: the most tempting one, labelled "no answer".
+                asked = windows_for(tok, other, encoded[q.paragraph], (start, start + len(text)))
+                w = next((w for w in asked if w.start > 0), asked[0])
+                out.append(Window(w.ids, 0, 0))
     rng.shuffle(out)
     return out

@@ -159,7 +159,7 @@ def prepare(args, tok) -> list:
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     negatives = hard_negatives(paragraphs, questions, args.negatives)
     windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed,
-                            args.removed_share)
+                            args.removed_share, args.swapped_share)
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(windows))
     os.replace(tmp, cache)
@@ -233,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--other-share", type=float, default=0.25)
     p.add_argument("--removed-share", type=float, default=0.0,
                    help="share of questions also given their own paragraph with the answer's sentence cut out")
-    p.add_argument("--init", type=Path, help="start from this checkpoint's weights (a fresh optimiser and schedule)")
+    p.add_argument("--swapped-share", type=float, default=0.0,
+                   help="share of questions also asked with a name or year swapped for one their paragraph lacks")
+    p.add_argument("--init", type=Path, help="start from these weights, a checkpoint or exported .safetensors "
+                   "(a fresh optimiser and schedule)")
     p.add_argument("--save-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=int(os.environ.get("QA_THREADS", "0")) or None)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
@@ -272,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         sched.load_state_dict(state["sched"])
         step = state["step"]
         print(f"resumed at step {step}", flush=True)
+    elif args.init and args.init.suffix == ".safetensors":  # exported weights, e.g. the shipped reader
+        from weights_file import load
+
+        model.load_bundle(load(args.init)[0])
+        print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)
     elif args.init:
         model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
         print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)

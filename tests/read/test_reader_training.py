@@ -14,9 +14,9 @@ torch = pytest.importorskip("torch")  # training needs torch; the README's test 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from reader_data import Window, windows_for, without_answer  # noqa: E402
+from reader_data import Window, swapped, windows_for, without_answer  # noqa: E402
 from train_reader import Reader as TorchReader  # noqa: E402
-from train_reader import collate, read_pack, span_loss, write_pack  # noqa: E402
+from train_reader import collate, main, read_pack, span_loss, write_pack  # noqa: E402
 
 from qa.encoder import Tokenizer, load_bundle  # noqa: E402
 from qa.read import Reader  # noqa: E402
@@ -65,6 +65,52 @@ def test_no_negative_when_the_answer_is_also_elsewhere_or_little_is_left() -> No
     assert without_answer(twice, ((twice.index("248名"), "248名"),)) is None
     short = "会议应到委员248名。会议开幕。"
     assert without_answer(short, ((short.index("248名"), "248名"),)) is None
+
+
+SWAP_PARAGRAPH = "2021年2月6日，济南市与淄博市在京沪会客厅签订同城化协议。济南市市长出席。"
+POOL = {"ns": ["青岛市", "济南市", "上海浦东新区", "聊城"], "nr": ["刘曙光"], "nt": [], "nz": []}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_swapped_question_names_what_its_paragraph_lacks(seed) -> None:
+    import random
+
+    question = "2021年济南市与淄博市在什么地方签的协议？"
+    out = swapped(question, SWAP_PARAGRAPH, POOL, random.Random(seed))
+    assert out is not None and out != question
+    # One name or year the paragraph mentions is gone, replaced by one it never mentions.
+    gone = [w for w in ("2021", "济南市", "淄博市") if w in question and w not in out]
+    new = [w for w in ("青岛市", "上海浦东新区", "聊城", "刘曙光") if w in out]
+    years = [y for y in ("2018", "2019", "2020", "2022", "2023", "2024") if y in out]
+    assert len(gone) == 1 and len(new) + len(years) == 1
+    assert all(w not in SWAP_PARAGRAPH for w in new + years)
+    assert len(out) - len(question) == sum(map(len, new + years)) - len(gone[0])
+
+
+def test_no_swap_when_the_question_names_nothing_its_paragraph_mentions() -> None:
+    import random
+
+    assert swapped("会议在什么地方召开？", SWAP_PARAGRAPH, POOL, random.Random(0)) is None
+    assert swapped("2019年青岛市签了什么？", SWAP_PARAGRAPH, POOL, random.Random(0)) is None
+
+
+def test_training_can_start_from_exported_weights(tmp_path) -> None:
+    """--init with a .safetensors file (the shipped reader, say) loads every exported tensor: exporting
+    before any step gives the same tensors back."""
+    bundle = load_bundle()
+    torch.manual_seed(5)
+    start = TorchReader(bundle).export()
+    start["head.b"] = np.array([0.25, -0.5], dtype=np.float16)  # not what a fresh head would hold
+    from safetensors.numpy import save_file
+
+    save_file(start, str(tmp_path / "start.safetensors"))
+    out = tmp_path / "again.safetensors"
+    assert main(["--work", str(tmp_path / "work"), "--init", str(tmp_path / "start.safetensors"),
+                 "--export", str(out)]) == 0
+    from safetensors.numpy import load_file
+
+    again = load_file(str(out))
+    assert again.keys() == start.keys() and all(np.array_equal(again[k], start[k]) for k in start)
 
 
 def test_a_few_steps_lower_the_loss_and_export_runs_in_numpy(tmp_path) -> None:
