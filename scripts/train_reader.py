@@ -275,13 +275,13 @@ def main(argv: list[str] | None = None) -> int:
         sched.load_state_dict(state["sched"])
         step = state["step"]
         print(f"resumed at step {step}", flush=True)
-    elif args.init and args.init.suffix == ".safetensors":  # exported weights, e.g. the shipped reader
-        from weights_file import load
-
-        model.load_bundle(load(args.init)[0])
-        print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)
     elif args.init:
-        model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
+        if args.init.suffix == ".safetensors":  # exported weights, e.g. the shipped reader
+            from weights_file import load
+
+            model.load_bundle(load(args.init)[0])
+        else:
+            model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
         print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)
     if args.export:
         from weights_file import save
