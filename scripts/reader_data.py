@@ -8,10 +8,11 @@ not contain its answer, and, for another share, the question's own paragraph wit
 holding the answer cut out (same topic, same names and numbers, no answer: the case of a news
 article about the right meeting that does not give the figure asked for; the same idea as the
 unanswerable questions of SQuAD 2.0, Rajpurkar et al. 2018, made without annotators), and, for a
-share, the question with one of its names (a place, person, organisation or year that its paragraph
-mentions) swapped for another that the paragraph never mentions, read against the window that
-answered it: "how many schools did Pudong build" asked of an article about Zibo's schools ("entity
-swap", one of the kinds of unanswerable question Rajpurkar et al. 2018 list for SQuAD 2.0).
+share, the question with one of its names (a place, person, organisation, year, number or ordinal
+that its paragraph mentions) swapped for another that the paragraph never mentions, read against the
+window that answered it: "how many schools did Pudong build" asked of an article about Zibo's
+schools ("entity swap", one of the kinds of unanswerable question Rajpurkar et al. 2018 list for
+SQuAD 2.0).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ MIN_REST = 40  # characters left after the cut; a shorter rest is no realistic p
 # jieba's part-of-speech tags for names: place, person, organisation, other proper noun.
 NAME_TAGS = ("ns", "nr", "nt", "nz")
 YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?=年)")
+NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.])")  # whole numbers (a year is swapped as a year)
+ORDINAL = re.compile(r"第[一二三四五六七八九十]+")
+CN_DIGITS = "零一二三四五六七八九"
 
 SETS = ("cmrc2018_train.json", "cmrc2018_trial.json", "drcd_test.json", "xquad_zh.json")
 
@@ -159,17 +163,36 @@ def name_pool(questions: list[Question]) -> dict[str, list[str]]:
     return {tag: sorted(words) for tag, words in pool.items()}
 
 
-def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random) -> str | None:
-    """The question with one name or year its paragraph mentions replaced by one of the same kind the
-    paragraph never mentions (so the paragraph no longer answers it), or None when it has none."""
+def _chinese(n: int) -> str:
+    """1-99 in Chinese numerals (十八, 二十一), as ordinals are written in news (第十八届)."""
+    tens, ones = divmod(n, 10)
+    head = ("" if tens == 1 else CN_DIGITS[tens]) + "十" if tens else ""
+    return head + (CN_DIGITS[ones] if ones else "")
+
+
+def _standalone(number: str, text: str) -> bool:
+    return re.search(rf"(?<![\d.]){number}(?![\d.])", text) is not None
+
+
+def swapped(
+    question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random, with_numbers: bool = True
+) -> str | None:
+    """The question with one name, year, number or ordinal its paragraph mentions replaced by one of
+    the same kind the paragraph never mentions (so the paragraph no longer answers it), or None when
+    it has none. SQuAD 2.0's entity swap covers entities, numbers and dates alike; with_numbers=False
+    swaps names and years only, as the data of the shipped reader did."""
     import jieba.posseg
 
     names = [w for w in jieba.posseg.cut(question)
              if w.flag in NAME_TAGS and len(w.word) >= 2 and w.word in paragraph and pool.get(w.flag)]
     years = [m for m in YEAR.finditer(question) if m.group(1) in paragraph]
-    if not names and not years:
+    numbers = [m for m in NUMBER.finditer(question) if with_numbers
+               and all(m.start() != y.start(1) for y in YEAR.finditer(question)) and _standalone(m.group(0), paragraph)]
+    ordinals = [m for m in ORDINAL.finditer(question) if with_numbers and m.group(0) in paragraph]
+    spans = [*years, *numbers, *ordinals]
+    if not names and not spans:
         return None
-    pick = rng.randrange(len(names) + len(years))
+    pick = rng.randrange(len(names) + len(spans))
     if pick < len(names):
         old = names[pick].word
         for _ in range(20):  # a few draws: most names of a large pool are absent from one paragraph
@@ -177,11 +200,20 @@ def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: rand
             if new not in paragraph and old not in new and new not in old:
                 return question.replace(old, new, 1)
         return None
-    year = years[pick - len(names)]
+    m = spans[pick - len(names)]
     for _ in range(20):
-        new = str(int(year.group(1)) + rng.choice((-3, -2, -1, 1, 2, 3)))
-        if new not in paragraph:
-            return question[: year.start(1)] + new + question[year.end(1) :]
+        if m.re is ORDINAL:
+            new = "第" + _chinese(rng.randrange(1, 21))
+            absent = new not in paragraph
+        else:
+            value = int(m.group(1) if m.re is YEAR else m.group(0))
+            new = str(value + rng.choice((-3, -2, -1, 1, 2, 3)) if m.re is YEAR else
+                      rng.choice((value + 1, value + 2, value * 2, max(value - 1, 1), value * 10)))
+            # A year as a substring, as before numbers were swapped (the shipped reader's data).
+            absent = new not in paragraph if m.re is YEAR else not _standalone(new, paragraph) and new != m.group(0)
+        if absent:
+            a, b = (m.start(1), m.end(1)) if m.re is YEAR else (m.start(), m.end())
+            return question[:a] + new + question[b:]
     return None
 
 
@@ -215,6 +247,7 @@ def build_windows(
     seed: int,
     removed_share: float = 0.0,
     swapped_share: float = 0.0,
+    swap_numbers: bool = False,
 ) -> list[Window]:
     rng = random.Random(seed)
     encoded = [tok.encode(p) for p in paragraphs]
@@ -236,7 +269,7 @@ def build_windows(
             if rest is not None:
                 out.append(rng.choice(windows_for(tok, q.question, tok.encode(rest), None)))
         if swapped_share and rng.random() < swapped_share:
-            other = swapped(q.question, paragraphs[q.paragraph], pool, rng)
+            other = swapped(q.question, paragraphs[q.paragraph], pool, rng, swap_numbers)
             if other is not None:
                 # The window that holds the original answer: the most tempting one, labelled "no answer".
                 asked = windows_for(tok, other, encoded[q.paragraph], (start, start + len(text)))

@@ -159,7 +159,7 @@ def prepare(args, tok) -> list:
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     negatives = hard_negatives(paragraphs, questions, args.negatives)
     windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed,
-                            args.removed_share, args.swapped_share)
+                            args.removed_share, args.swapped_share, args.swap_numbers)
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(windows))
     os.replace(tmp, cache)
@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of questions also given their own paragraph with the answer's sentence cut out")
     p.add_argument("--swapped-share", type=float, default=0.0,
                    help="share of questions also asked with a name or year swapped for one their paragraph lacks")
+    p.add_argument("--swap-numbers", action="store_true",
+                   help="the swap may also replace a whole number or an ordinal (第X) the paragraph mentions")
     p.add_argument("--init", type=Path, help="start from these weights, a checkpoint or exported .safetensors "
                    "(a fresh optimiser and schedule)")
     p.add_argument("--save-every", type=int, default=50)

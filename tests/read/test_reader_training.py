@@ -94,6 +94,36 @@ def test_no_swap_when_the_question_names_nothing_its_paragraph_mentions() -> Non
     assert swapped("2019年青岛市签了什么？", SWAP_PARAGRAPH, POOL, random.Random(0)) is None
 
 
+NUMBER_PARAGRAPH = "市人大常委会第一批专项工作评议了6个部门，第十八届人大第五次会议应到代表248名。"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_swapped_number_or_ordinal_is_one_the_paragraph_lacks(seed) -> None:
+    """Numbers and ordinals are swapped like names: only one the paragraph mentions, only for one it
+    does not (as a whole number: 24 is not in "248名")."""
+    import random
+    import re
+
+    question = "第一批专项工作评议了6个部门中的哪几个？"
+    out = swapped(question, NUMBER_PARAGRAPH, {}, random.Random(seed))
+    assert out is not None and out != question
+    old = re.findall(r"\d+|第[一二三四五六七八九十]+", question)
+    new = re.findall(r"\d+|第[一二三四五六七八九十]+", out)
+    changed = [(a, b) for a, b in zip(old, new) if a != b]
+    assert len(new) == len(old) and len(changed) == 1
+    _, b = changed[0]
+    assert re.search(rf"(?<!\d){b}(?!\d)", NUMBER_PARAGRAPH) is None
+    assert out.replace(b, changed[0][0], 1) == question
+
+
+def test_a_number_the_paragraph_lacks_is_not_swapped() -> None:
+    import random
+
+    assert swapped("第二批专项工作评议了7个部门中的哪几个？", NUMBER_PARAGRAPH, {}, random.Random(0)) is None
+    # Without numbers (the shipped reader's data) only names and years are swapped.
+    assert swapped("第一批专项工作评议了6个部门中的哪几个？", NUMBER_PARAGRAPH, {}, random.Random(0), False) is None
+
+
 def test_training_can_start_from_exported_weights(tmp_path) -> None:
     """--init with a .safetensors file (the shipped reader, say) loads every exported tensor: exporting
     before any step gives the same tensors back."""
