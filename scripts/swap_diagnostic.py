@@ -50,8 +50,8 @@ def main() -> None:
     print(f"{len(pairs)} of {total} held-out questions have a name, year, number or ordinal to swap")
     for weights in args.weights:
         reader = Reader(weights)
-        declined = [(reader.read(q, [c])[0].margin < reader.threshold,
-                     reader.read(s, [c])[0].margin < reader.threshold) for c, q, s in pairs]
+        declined = [(reader.read(q, [c])[0].margin < reader.threshold_for(c),
+                     reader.read(s, [c])[0].margin < reader.threshold_for(c)) for c, q, s in pairs]
         original = sum(d for d, _ in declined) / len(pairs)
         after = sum(d for _, d in declined) / len(pairs)
         print(f"{weights}: threshold {reader.threshold:g}, declined after the swap {after:.3f}, "

@@ -20,7 +20,7 @@ from qa.encoder.bundle import load_bundle
 from qa.encoder.model import Encoder, LazyWeights, pad_rows
 from qa.encoder.tokenizer import bundled_tokenizer
 from qa.errors import ModelError
-from qa.text import to_simplified
+from qa.text import is_traditional, to_simplified
 
 MAX_LEN = 256  # tokens per window, as in training
 MAX_QUESTION = 48
@@ -103,9 +103,18 @@ class Reader:
         self.path = path
         # The abstention threshold chosen on held-out training questions (models/README.md).
         self.threshold = float(meta.get("threshold", "0"))
+        # Traditional-script passages have their own, chosen on held-out traditional-script
+        # questions: the reader was trained mostly on simplified text, and its margins on traditional
+        # text (read as simplified) sit lower (models/README.md). The one threshold when not stored.
+        stored = meta.get("threshold_traditional")
+        self.threshold_traditional = float(stored) if stored is not None else self.threshold
         # Passages read after the first when the first does not clear it, chosen with the threshold
         # (None: the file does not say, and the answerer's default applies).
         self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else None
+
+    def threshold_for(self, passage: str) -> float:
+        """The margin a span of ``passage`` must reach to be an answer."""
+        return self.threshold_traditional if is_traditional(passage) else self.threshold
 
     def _windows(self, q_ids: list[int], passage: str):
         tok = self.tokenizer

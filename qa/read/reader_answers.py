@@ -7,8 +7,10 @@ and the best margin over all of them decides: above the threshold it answers, be
 found" and shows the closest passages as such. The threshold and the number of further passages
 are chosen together on held-out training questions and stored with the weights
 (`scripts/tune_reader.py --write`): every further passage read is one more chance for a plausible
-span where the answer is absent, and the answer is rarely below the third passage. A quote is the
-sentence(s) holding the span, sliced from the article.
+span where the answer is absent, and the answer is rarely below the third passage. Passages in
+traditional script are held to their own threshold, chosen the same way on held-out traditional
+questions (`qa.read.reader.Reader.threshold_for`). A quote is the sentence(s) holding the span,
+sliced from the article.
 """
 
 from __future__ import annotations
@@ -71,19 +73,25 @@ class LearnedReader:
                  threshold: float | None = None, first: int = 1, more: int | None = None) -> None:
         self.articles = articles
         self.reader = reader or shared_reader()
-        self.threshold = self.reader.threshold if threshold is None else threshold
+        # One threshold for every passage when given (tuning); else the weights' own, per script.
+        self.fixed = threshold
         self.first = first
         stored = self.reader.read_more
         self.more = more if more is not None else stored if stored is not None else READ_MORE
 
+    def excess(self, c: Candidate) -> float:
+        """How far a candidate's margin clears the threshold of its passage's script (< 0: it does not)."""
+        threshold = self.fixed if self.fixed is not None else self.reader.threshold_for(c.hit.chunk.text)
+        return c.reading.margin - threshold
+
     def candidates(self, q: Question, hits: Sequence[Hit], stop_early: bool = True) -> list[Candidate]:
-        """Readings of the first passages, best margin first; reads further only when needed."""
+        """Readings of the first passages, best first; reads further only when needed."""
         first = list(hits[: self.first])
         out = self._read(q, first)
-        if stop_early and out and max(c.reading.margin for c in out) >= self.threshold:
-            return sorted(out, key=lambda c: -c.reading.margin)
+        if stop_early and out and max(self.excess(c) for c in out) >= 0:
+            return sorted(out, key=lambda c: -self.excess(c))
         out += self._read(q, list(hits[self.first : self.first + self.more]))
-        return sorted(out, key=lambda c: -c.reading.margin)
+        return sorted(out, key=lambda c: -self.excess(c))
 
     def _read(self, q: Question, hits: list[Hit]) -> list[Candidate]:
         if not hits:
@@ -96,9 +104,10 @@ class LearnedReader:
         if not found:
             return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind)
         best = found[0]
-        # 0.5 at the threshold; a logistic of the margin, so confidences order as the margins do.
-        confidence = 1.0 / (1.0 + math.exp(-(best.reading.margin - self.threshold)))
-        if best.reading.margin < self.threshold:
+        # 0.5 at the threshold; a logistic of the margin over it, so confidences order as the answers do.
+        excess = self.excess(best)
+        confidence = 0.5 * (1.0 + math.tanh(excess / 2))  # the logistic, without overflow far from 0
+        if excess < 0:
             return Answer(q.text, NOT_FOUND, True, confidence, (), self._quotes(found, top_k), q.kind)
         article = self.articles[best.hit.chunk.article_id]
         quote = Quote.of(article, *best.quote)

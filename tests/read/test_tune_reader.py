@@ -12,7 +12,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from tune_reader import simulate, thresholds  # noqa: E402
+from tune_reader import cross_fitted, highest_ok, simulate, thresholds  # noqa: E402
 
 
 def _c(margin: float, rank: int, em: float) -> dict:
@@ -50,3 +50,27 @@ def test_the_sweep_reaches_below_every_margin_seen() -> None:
         assert np.allclose(np.diff(ts), 0.25)
         # at the lowest threshold nothing that has a candidate is abstained
         assert simulate(rows, float(ts[0]), more=1)["false_abstain"] == 0.0
+
+
+def _fold(name: str) -> int:
+    import hashlib
+
+    return int(hashlib.sha1(name.encode()).hexdigest(), 16) % 2
+
+
+def test_cross_fitting_measures_each_half_at_the_threshold_the_other_half_chose() -> None:
+    # Two paragraphs in different halves: one whose answers score high, one whose answers score low.
+    names = [f"p{i}" for i in range(20)]
+    high = names[0]
+    low = next(n for n in names if _fold(n) != _fold(high))
+    rows = []
+    for article, margin in ((high, 10.0), (low, -5.0)):
+        right = _c(margin, 0, 1.0)
+        rows.append({"id": article, "article": article, "dropped": False, "first": right, "all": [right]})
+        rows.append({"id": article, "article": article, "dropped": True, "first": None, "all": []})
+    # On both together, a threshold under -5 keeps every answer.
+    assert highest_ok(rows, 1, 0.0)["false_abstain"] == 0.0
+    honest = cross_fitted(rows, 1, 0.0)
+    # Chosen on the high half alone, the threshold lies above the low half's answers: it abstains.
+    assert sorted(honest["thresholds"]) == [-5.0, 10.0]
+    assert honest["false_abstain"] == 0.5 and honest["f1"] == 0.5 and honest["dropped_abstain"] == 1.0
