@@ -44,12 +44,12 @@ from qa.retrieve import make_retriever
 MORE = (1, 2, 3, 4)  # passages read after the first, tried
 
 
-def readings(data: Path, weights: Path, limit: int | None) -> list[dict]:
+def readings(data: Path, weights: Path, limit: int | None, context: int | None = None) -> list[dict]:
     squad = load_squad(data, limit)
     cached = cached_index(data, squad, default_settings(), quiet=True)
     index = cached.index
     retriever = make_retriever("hybrid", index, load_embedder(index.meta["embedder"]))
-    reader = LearnedReader(index.articles, Reader(weights), threshold=0.0, more=max(MORE))
+    reader = LearnedReader(index.articles, Reader(weights), threshold=0.0, more=max(MORE), context=context)
     everything = set(index.articles)
     rows = []
     for n, item in enumerate(squad.items):
@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-false", type=float, default=0.04)
     p.add_argument("--write", action="store_true", help="store the threshold and read_more in the weights' metadata")
     p.add_argument("--out", type=Path, help="write the sweep as JSON here")
+    p.add_argument("--context-chars", type=int,
+                   help="read each passage widened by whole sentences of its article to this many characters "
+                   "(default: as the weights say, else the chunk alone); stored with --write")
     p.add_argument("--traditional", action="store_true",
                    help="the questions are in traditional script: choose only the threshold for traditional-script "
                    "passages (stored as threshold_traditional), at the weights' read_more, and print a cross-fitted "
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows and args.rows.is_file():
         rows = json.loads(args.rows.read_text())
     else:
-        rows = readings(args.data, args.weights, args.limit)
+        rows = readings(args.data, args.weights, args.limit, args.context_chars)
         if args.rows:
             args.rows.write_text(json.dumps(rows, ensure_ascii=False))
     if args.traditional:
@@ -196,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         tensors, meta = load(args.weights)
         meta["threshold"] = str(chosen["threshold"])
         meta["read_more"] = str(chosen["more"])
+        if args.context_chars is not None:
+            meta["context_chars"] = str(args.context_chars)
         save(args.weights, tensors, meta)
         print(f"threshold {chosen['threshold']} and read_more {chosen['more']} written to {args.weights}")
     return 0

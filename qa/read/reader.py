@@ -111,6 +111,9 @@ class Reader:
         # Passages read after the first when the first does not clear it, chosen with the threshold
         # (None: the file does not say, and the answerer's default applies).
         self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else None
+        # Characters read around each passage (its chunk widened by whole sentences of its article),
+        # chosen with the threshold (None: the chunk alone).
+        self.context_chars = int(meta["context_chars"]) if meta.get("context_chars", "").isdigit() else None
 
     def threshold_for(self, passage: str) -> float:
         """The margin a span of ``passage`` must reach to be an answer."""

@@ -9,8 +9,9 @@ are chosen together on held-out training questions and stored with the weights
 (`scripts/tune_reader.py --write`): every further passage read is one more chance for a plausible
 span where the answer is absent, and the answer is rarely below the third passage. Passages in
 traditional script are held to their own threshold, chosen the same way on held-out traditional
-questions (`qa.read.reader.Reader.threshold_for`). A quote is the sentence(s) holding the span,
-sliced from the article.
+questions (`qa.read.reader.Reader.threshold_for`). Weights may also say to read each passage widened
+by whole sentences of its article (`context_chars`; the shipped ones read the chunk alone). A quote
+is the sentence(s) holding the span, sliced from the article.
 """
 
 from __future__ import annotations
@@ -51,16 +52,39 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sentence_spans(text))
 
 
-def place(article: Article, hit: Hit, reading: Reading) -> Candidate:
-    """Article offsets of a reading's span (trimmed of spaces and edge punctuation) and its quote."""
+def widened(article: Article, start: int, end: int, limit: int | None) -> tuple[int, int]:
+    """[start, end) widened by whole sentences of the article, one before then one after in turn,
+    while the whole stays within ``limit`` characters (None: unchanged). The reader learnt from
+    paragraphs read in full windows; a short chunk alone gives it less context than it was trained on."""
+    if limit is None:
+        return start, end
+    spans = _sentences(article.text)
+    before = [s for s in spans if s[1] <= start][::-1]
+    after = [s for s in spans if s[0] >= end]
+    grown = True
+    while grown:
+        grown = False
+        if before and end - before[0][0] <= limit:
+            start = before.pop(0)[0]
+            grown = True
+        if after and after[0][1] - start <= limit:
+            end = after.pop(0)[1]
+            grown = True
+    return start, end
+
+
+def place(article: Article, hit: Hit, reading: Reading, base: int | None = None) -> Candidate:
+    """Article offsets of a reading's span (trimmed of spaces and edge punctuation) and its quote.
+    ``base``: where the passage read starts in the article (the chunk's start unless widened)."""
     text = article.text
-    start, end = hit.chunk.start + reading.start, hit.chunk.start + reading.end
+    base = hit.chunk.start if base is None else base
+    start, end = base + reading.start, base + reading.end
     while start < end and text[start] in _TRIM:
         start += 1
     while end > start and text[end - 1] in _TRIM:
         end -= 1
     if start == end:  # only punctuation: keep the raw span so the quote still has a place
-        start, end = hit.chunk.start + reading.start, hit.chunk.start + reading.end
+        start, end = base + reading.start, base + reading.end
     covering = [(s, e) for s, e in _sentences(text) if s < max(end, start + 1) and e > start]
     quote = (covering[0][0], covering[-1][1]) if covering else (hit.chunk.start, hit.chunk.end)
     return Candidate(hit, reading, start, end, quote)
@@ -70,7 +94,8 @@ class LearnedReader:
     """An AnswerReader backed by the trained span model (`qa.read.reader.Reader`)."""
 
     def __init__(self, articles: Mapping[str, Article], reader: Reader | None = None,
-                 threshold: float | None = None, first: int = 1, more: int | None = None) -> None:
+                 threshold: float | None = None, first: int = 1, more: int | None = None,
+                 context: int | None = None) -> None:
         self.articles = articles
         self.reader = reader or shared_reader()
         # One threshold for every passage when given (tuning); else the weights' own, per script.
@@ -78,6 +103,7 @@ class LearnedReader:
         self.first = first
         stored = self.reader.read_more
         self.more = more if more is not None else stored if stored is not None else READ_MORE
+        self.context = context if context is not None else self.reader.context_chars
 
     def excess(self, c: Candidate) -> float:
         """How far a candidate's margin clears the threshold of its passage's script (< 0: it does not)."""
@@ -96,8 +122,10 @@ class LearnedReader:
     def _read(self, q: Question, hits: list[Hit]) -> list[Candidate]:
         if not hits:
             return []
-        readings = self.reader.read(q.text, [h.chunk.text for h in hits])
-        return [place(self.articles[hits[r.passage].chunk.article_id], hits[r.passage], r) for r in readings]
+        articles = [self.articles[h.chunk.article_id] for h in hits]
+        spans = [widened(a, h.chunk.start, h.chunk.end, self.context) for a, h in zip(articles, hits)]
+        readings = self.reader.read(q.text, [a.text[s:e] for a, (s, e) in zip(articles, spans)])
+        return [place(articles[r.passage], hits[r.passage], r, spans[r.passage][0]) for r in readings]
 
     def read(self, q: Question, hits: Sequence[Hit], top_k: int) -> Answer:
         found = self.candidates(q, hits)

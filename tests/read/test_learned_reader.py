@@ -14,7 +14,7 @@ import pytest
 from qa.questions import analyse
 from qa.read import LearnedReader, Reader
 from qa.read.reader import default_weights, tensors_sha256
-from qa.read.reader_answers import READ_MORE
+from qa.read.reader_answers import READ_MORE, widened
 from qa.records import Hit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +38,11 @@ def test_weights_match_the_model_card() -> None:
     assert tensors_sha256(default_weights()) == tensors.group(1)
 
 
-def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answerer) -> None:
+@pytest.mark.parametrize("context", [None, 320])
+def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answerer, context) -> None:
     index = bundled_answerer.index
     articles = index.articles
-    learned = LearnedReader(articles, reader)
+    learned = LearnedReader(articles, reader, context=context)
     chunks = index.chunks[::7]
     for question in QUESTIONS:
         q = analyse(question)
@@ -49,7 +50,8 @@ def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answ
         for c in learned.candidates(q, hits, stop_early=False):
             chunk = c.hit.chunk
             article = articles[chunk.article_id]
-            assert chunk.start <= c.start <= c.end <= chunk.end
+            a, b = widened(article, chunk.start, chunk.end, learned.context)
+            assert a <= c.start <= c.end <= b
             assert c.quote[0] <= c.start and c.end <= c.quote[1]
             assert article.text[chunk.start:chunk.end] == chunk.text
         answer = learned.read(q, hits, top_k=3)
@@ -114,18 +116,35 @@ def test_reads_the_first_passage_then_at_most_read_more_others(reader: Reader, b
 
 
 @pytest.mark.parametrize("stored", [None, "0", "1", "3", "x"])
-def test_the_passages_read_more_come_with_the_weights(tmp_path: Path, stored: str | None) -> None:
-    from safetensors import safe_open
-    from safetensors.numpy import save_file
-
-    with safe_open(str(default_weights()), framework="numpy") as f:
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-        meta = {k: v for k, v in (f.metadata() or {}).items() if k != "read_more"}
-    if stored is not None:
-        meta["read_more"] = stored
-    path = tmp_path / "reader.safetensors"
-    save_file(tensors, str(path), metadata=meta)
-    copy = Reader(path)
+def test_the_passages_read_more_come_with_the_weights(weights_with, stored: str | None) -> None:
+    copy = weights_with(read_more=stored)
     want = int(stored) if stored and stored.isdigit() else None
     assert copy.read_more == want
     assert LearnedReader({}, copy).more == (READ_MORE if want is None else want)
+
+
+@pytest.mark.parametrize("limit", [None, 0, 120, 320, 10_000])
+def test_a_widened_passage_holds_its_chunk_within_the_limit_on_sentence_bounds(bundled_answerer, limit) -> None:
+    from qa.text import sentence_spans
+
+    index = bundled_answerer.index
+    for chunk in index.chunks:
+        article = index.articles[chunk.article_id]
+        a, b = widened(article, chunk.start, chunk.end, limit)
+        assert a <= chunk.start and chunk.end <= b
+        if limit is None or b - a > limit:  # never grown past the limit: only the chunk itself may exceed it
+            assert (a, b) == (chunk.start, chunk.end)
+        bounds = {s for s, _ in sentence_spans(article.text)} | {chunk.start}
+        assert a in bounds and b in {e for _, e in sentence_spans(article.text)} | {chunk.end}
+        if limit == 10_000:  # room for everything: the whole article's sentences
+            spans = sentence_spans(article.text)
+            assert (a, b) == (min(spans[0][0], chunk.start), max(spans[-1][1], chunk.end))
+
+
+@pytest.mark.parametrize("stored", [None, "320", "x"])
+def test_the_context_read_comes_with_the_weights(weights_with, stored: str | None) -> None:
+    copy = weights_with(context_chars=stored)
+    want = int(stored) if stored and stored.isdigit() else None
+    assert copy.context_chars == want
+    assert LearnedReader({}, copy).context == want
+    assert LearnedReader({}, copy, context=100).context == 100

@@ -10,8 +10,7 @@ import opencc
 import pytest
 
 from qa.questions import analyse
-from qa.read import LearnedReader, Reader
-from qa.read.reader import default_weights
+from qa.read import LearnedReader
 from qa.records import Hit
 from qa.text import TRADITIONAL_SHARE, is_traditional, traditional_share
 
@@ -37,33 +36,16 @@ def test_text_without_convertible_characters_is_not_traditional(text: str) -> No
     assert not is_traditional(text)
 
 
-def _copy_with(tmp_path: Path, **meta_changes: str | None) -> Reader:
-    from safetensors import safe_open
-    from safetensors.numpy import save_file
-
-    with safe_open(str(default_weights()), framework="numpy") as f:
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-        meta = dict(f.metadata() or {})
-    for key, value in meta_changes.items():
-        if value is None:
-            meta.pop(key, None)
-        else:
-            meta[key] = value
-    path = tmp_path / "reader.safetensors"
-    save_file(tensors, str(path), metadata=meta)
-    return Reader(path)
-
-
-def test_without_a_stored_traditional_threshold_both_scripts_share_one(tmp_path: Path) -> None:
-    reader = _copy_with(tmp_path, threshold="-3.5", threshold_traditional=None)
+def test_without_a_stored_traditional_threshold_both_scripts_share_one(weights_with) -> None:
+    reader = weights_with(threshold="-3.5", threshold_traditional=None)
     text = _bundled_articles()[0]
     assert reader.threshold_for(text) == reader.threshold_for(S2T.convert(text)) == -3.5
 
 
-def test_the_traditional_threshold_decides_for_traditional_passages_only(tmp_path: Path, bundled_answerer) -> None:
+def test_the_traditional_threshold_decides_for_traditional_passages_only(weights_with, bundled_answerer) -> None:
     # An impossible traditional threshold: every traditional passage says "not found", while the same
     # passages in simplified characters answer as before.
-    reader = _copy_with(tmp_path, threshold_traditional="1000")
+    reader = weights_with(threshold_traditional="1000")
     index = bundled_answerer.index
     learned = LearnedReader(index.articles, reader)
     chunk = next(c for c in index.chunks if "应到委员" in c.text)
