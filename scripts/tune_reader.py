@@ -107,9 +107,14 @@ def thresholds(rows: list[dict], step: float = 0.25) -> np.ndarray:
     return np.arange(low, 16.0 + step / 2, step)
 
 
-def highest_ok(rows: list[dict], more: int, max_false: float) -> dict:
-    """The highest threshold whose false abstentions stay within ``max_false`` (else the fewest)."""
-    part = [simulate(rows, t, more) for t in thresholds(rows)]
+def sweep_of(rows: list[dict], more: int) -> list[dict]:
+    """The answerer simulated at every threshold tried, reading ``more`` passages after the first."""
+    return [simulate(rows, t, more) for t in thresholds(rows)]
+
+
+def highest_ok(part: list[dict], max_false: float) -> dict:
+    """Of one read_more's sweep, the highest threshold whose false abstentions stay within
+    ``max_false`` (else the fewest)."""
     ok = [s for s in part if s["false_abstain"] <= max_false]
     return max(ok, key=lambda s: s["threshold"]) if ok else min(part, key=lambda s: s["false_abstain"])
 
@@ -123,7 +128,7 @@ def cross_fitted(rows: list[dict], more: int, max_false: float) -> dict:
     for f in (0, 1):
         mine = [r for r in rows if fold[r["article"]] == f]
         other = [r for r in rows if fold[r["article"]] != f]
-        threshold = highest_ok(other, more, max_false)["threshold"]
+        threshold = highest_ok(sweep_of(other, more), max_false)["threshold"]
         chosen.append(threshold)
         got = simulate(mine, threshold, more)
         n_ans = sum(not r["dropped"] for r in mine)
@@ -143,19 +148,24 @@ def traditional(rows: list[dict], args: argparse.Namespace) -> int:
     with safe_open(str(args.weights), framework="numpy") as f:
         meta = f.metadata() or {}
     more = int(meta.get("read_more") or max(MORE))
-    chosen = highest_ok(rows, more, args.max_false)
-    honest = cross_fitted(rows, more, args.max_false)
-    print(json.dumps({"chosen": chosen, "cross_fitted": honest}, indent=1))
+    chosen = highest_ok(sweep_of(rows, more), args.max_false)
+    report = json.dumps({"chosen": chosen, "cross_fitted": cross_fitted(rows, more, args.max_false)}, indent=1)
+    print(report)
     if args.out:
-        args.out.write_text(json.dumps({"chosen": chosen, "cross_fitted": honest}, indent=1))
+        args.out.write_text(report)
     if args.write:
-        from weights_file import load, save
-
-        tensors, meta = load(args.weights)
-        meta["threshold_traditional"] = str(chosen["threshold"])
-        save(args.weights, tensors, meta)
-        print(f"threshold_traditional {chosen['threshold']} written to {args.weights}")
+        store(args.weights, threshold_traditional=chosen["threshold"])
     return 0
+
+
+def store(weights: Path, **keys) -> None:
+    """Write ``keys`` into the weights file's metadata (tensors unchanged) and say so."""
+    from weights_file import load, save
+
+    tensors, meta = load(weights)
+    meta.update({k: str(v) for k, v in keys.items()})
+    save(weights, tensors, meta)
+    print(", ".join(f"{k} {v}" for k, v in keys.items()), f"written to {weights}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,23 +196,17 @@ def main(argv: list[str] | None = None) -> int:
         return traditional(rows, args)
     sweep, best = [], []
     for more in MORE:
-        sweep += [simulate(rows, t, more) for t in thresholds(rows)]
-        best.append(highest_ok(rows, more, args.max_false))
+        part = sweep_of(rows, more)
+        best.append(highest_ok(part, args.max_false))
+        sweep += part
     chosen = max(best, key=lambda s: (s["dropped_abstain"], s["f1"], -s["more"]))
     for s in sweep:
         print(json.dumps(s), "<- chosen" if s is chosen else "<- best of its read_more" if s in best else "")
     if args.out:
         args.out.write_text(json.dumps({"chosen": chosen, "sweep": sweep}, indent=1))
     if args.write:
-        from weights_file import load, save
-
-        tensors, meta = load(args.weights)
-        meta["threshold"] = str(chosen["threshold"])
-        meta["read_more"] = str(chosen["more"])
-        if args.context_chars is not None:
-            meta["context_chars"] = str(args.context_chars)
-        save(args.weights, tensors, meta)
-        print(f"threshold {chosen['threshold']} and read_more {chosen['more']} written to {args.weights}")
+        extra = {} if args.context_chars is None else {"context_chars": args.context_chars}
+        store(args.weights, threshold=chosen["threshold"], read_more=chosen["more"], **extra)
     return 0
 
 

@@ -12,7 +12,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from tune_reader import cross_fitted, highest_ok, simulate, thresholds  # noqa: E402
+from tune_reader import cross_fitted, highest_ok, simulate, sweep_of, thresholds  # noqa: E402
 
 
 def _c(margin: float, rank: int, em: float) -> dict:
@@ -69,7 +69,7 @@ def test_cross_fitting_measures_each_half_at_the_threshold_the_other_half_chose(
         rows.append({"id": article, "article": article, "dropped": False, "first": right, "all": [right]})
         rows.append({"id": article, "article": article, "dropped": True, "first": None, "all": []})
     # On both together, a threshold under -5 keeps every answer.
-    assert highest_ok(rows, 1, 0.0)["false_abstain"] == 0.0
+    assert highest_ok(sweep_of(rows, 1), 0.0)["false_abstain"] == 0.0
     honest = cross_fitted(rows, 1, 0.0)
     # Chosen on the high half alone, the threshold lies above the low half's answers: it abstains.
     assert sorted(honest["thresholds"]) == [-5.0, 10.0]
