@@ -185,9 +185,11 @@ def swapped(
 
     names = [w for w in jieba.posseg.cut(question)
              if w.flag in NAME_TAGS and len(w.word) >= 2 and w.word in paragraph and pool.get(w.flag)]
-    years = [m for m in YEAR.finditer(question) if m.group(1) in paragraph]
+    all_years = list(YEAR.finditer(question))
+    years = [m for m in all_years if m.group(1) in paragraph]
+    year_starts = {y.start(1) for y in all_years}  # a year is swapped as a year, never as a number
     numbers = [m for m in NUMBER.finditer(question) if with_numbers
-               and all(m.start() != y.start(1) for y in YEAR.finditer(question)) and _standalone(m.group(0), paragraph)]
+               and m.start() not in year_starts and _standalone(m.group(0), paragraph)]
     ordinals = [m for m in ORDINAL.finditer(question) if with_numbers and m.group(0) in paragraph]
     spans = [*years, *numbers, *ordinals]
     if not names and not spans:
