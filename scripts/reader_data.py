@@ -59,8 +59,11 @@ def _t2s_aligned(text: str, convert) -> str | None:
     return out if len(out) == len(text) else None
 
 
-def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int):
-    """Paragraphs and questions for training, plus held-out SQuAD-format sets (DRCD kept traditional)."""
+def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int, tune_drcd: int = 0):
+    """Paragraphs and questions for training, plus held-out SQuAD-format sets (DRCD kept traditional):
+    ``drcd_holdout`` (the traditional-script report set), ``cmrc_train_holdout`` (for tuning) and, when
+    ``tune_drcd`` > 0, ``drcd_tune``: about that many more DRCD questions, whole paragraphs, for choosing
+    the traditional-script threshold on questions that are neither trained on nor reported."""
     import opencc
 
     convert = opencc.OpenCC("t2s").convert
@@ -73,22 +76,26 @@ def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int):
         paras = [p for article in data["data"] for p in article["paragraphs"]]
         order = list(range(len(paras)))
         rng.shuffle(order)
-        hold_n = holdout_drcd if name.startswith("drcd") else holdout_cmrc if name == "cmrc2018_train.json" else 0
+        drcd = name.startswith("drcd")
+        wanted = [("drcd_holdout", holdout_drcd), ("drcd_tune", tune_drcd)] if drcd else \
+            [("cmrc_train_holdout", holdout_cmrc)] if name == "cmrc2018_train.json" else []
         hold: set[int] = set()
-        count = 0
-        for i in order:
-            if count >= hold_n:
-                break
-            hold.add(i)
-            count += len(paras[i]["qas"])
-        if hold:
-            key = "drcd_holdout" if name.startswith("drcd") else "cmrc_train_holdout"
-            held[key] = {"version": "holdout", "data": [{"title": "", "paragraphs": [paras[i] for i in sorted(hold)]}]}
+        rest = iter(order)  # each held-out set takes the next paragraphs of one shuffled order
+        for key, n in wanted:
+            taken: list[int] = []
+            count = 0
+            while count < n and (i := next(rest, None)) is not None:
+                taken.append(i)
+                count += len(paras[i]["qas"])
+            if taken:
+                kept = [paras[i] for i in sorted(taken)]
+                held[key] = {"version": "holdout", "data": [{"title": "", "paragraphs": kept}]}
+                hold.update(taken)
         for i, p in enumerate(paras):
             if i in hold:
                 continue
             context = p["context"]
-            if name.startswith("drcd"):
+            if drcd:
                 converted = _t2s_aligned(context, convert)
                 if converted is None:
                     continue
@@ -97,7 +104,7 @@ def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int):
             paragraphs.append(context)
             for qa in p["qas"]:
                 q = qa["question"]
-                if name.startswith("drcd"):
+                if drcd:
                     q = convert(q)
                 answers = tuple(
                     (a["answer_start"], context[a["answer_start"] : a["answer_start"] + len(a["text"])])

@@ -121,6 +121,26 @@ def span_loss(start_logits, end_logits, passage_mask, starts, ends):
     return (ce(s, starts) + ce(e, ends)) / 2
 
 
+def keep_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, starts):
+    """KL divergence from the starting reader's start and end distributions to the model's, on the
+    windows that hold an answer (0 when the batch has none). Training on new "no answer" examples
+    (swaps) moves every margin; this holds the margins of answerable windows where the starting
+    reader had them, so a threshold chosen on one kind of text keeps its meaning on another ("learning
+    without forgetting": Li & Hoiem, ECCV 2016; distillation as in Hinton et al. 2015)."""
+    rows = starts > 0
+    if not bool(rows.any()):
+        return start_logits.sum() * 0.0
+    allowed = passage_mask[rows].clone()
+    allowed[:, 0] = True
+
+    def kl(student, teacher):
+        log_p = nn.functional.log_softmax(student[rows].float().masked_fill(~allowed, -1e4), dim=-1)
+        log_q = nn.functional.log_softmax(teacher[rows].float().masked_fill(~allowed, -1e4), dim=-1)
+        return nn.functional.kl_div(log_p, log_q, log_target=True, reduction="batchmean")
+
+    return (kl(start_logits, teacher_start) + kl(end_logits, teacher_end)) / 2
+
+
 def batches(windows, batch_size: int, eos: int, pad: int, seed: int):
     """Batches in a fixed order; within groups of 50 batches windows are sorted by length (less padding)."""
     rng = random.Random(seed)
@@ -154,7 +174,8 @@ def prepare(args, tok) -> list:
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     t0 = time.time()
-    paragraphs, questions, held = load_sets(args.data, args.holdout_drcd, args.holdout_cmrc, args.seed)
+    paragraphs, questions, held = load_sets(args.data, args.holdout_drcd, args.holdout_cmrc, args.seed,
+                                            args.tune_drcd)
     for name, data in held.items():
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     negatives = hard_negatives(paragraphs, questions, args.negatives)
@@ -217,6 +238,17 @@ def read_pack(path: Path) -> tuple[Bundle, list, Specials]:
     return Bundle(config, None, tensors), windows, Specials(eos, pad)
 
 
+def load_init(model: Reader, init: Path, device: str) -> Reader:
+    """Weights from --init: exported .safetensors (the shipped reader, say) or a checkpoint."""
+    if init.suffix == ".safetensors":
+        from weights_file import load
+
+        model.load_bundle(load(init)[0])
+    else:
+        model.load_state_dict(torch.load(init, map_location=device, weights_only=False)["model"])
+    return model
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/datasets/train")
@@ -227,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--holdout-drcd", type=int, default=300, help="DRCD questions held out (whole paragraphs)")
+    p.add_argument("--tune-drcd", type=int, default=0,
+                   help="more DRCD questions held out (whole paragraphs) to choose the traditional-script threshold on")
     p.add_argument("--holdout-cmrc", type=int, default=400, help="CMRC train questions held out for tuning")
     p.add_argument("--negatives", type=int, default=1, help="BM25 hard-negative paragraphs per question")
     p.add_argument("--negative-share", type=float, default=0.35, help="chance each of them is used")
@@ -239,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the swap may also replace a whole number or an ordinal (第X) the paragraph mentions")
     p.add_argument("--init", type=Path, help="start from these weights, a checkpoint or exported .safetensors "
                    "(a fresh optimiser and schedule)")
+    p.add_argument("--keep", type=float, default=0.0,
+                   help="weight of a loss holding answerable windows' outputs at the --init reader's (0: off)")
     p.add_argument("--save-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=int(os.environ.get("QA_THREADS", "0")) or None)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
@@ -278,12 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         step = state["step"]
         print(f"resumed at step {step}", flush=True)
     elif args.init:
-        if args.init.suffix == ".safetensors":  # exported weights, e.g. the shipped reader
-            from weights_file import load
-
-            model.load_bundle(load(args.init)[0])
-        else:
-            model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
+        load_init(model, args.init, device)
         print(f"weights from {args.init}; a new schedule of {args.steps} steps", flush=True)
     if args.export:
         from weights_file import save
@@ -291,6 +322,13 @@ def main(argv: list[str] | None = None) -> int:
         save(args.export, model.export(), {"step": str(step)})
         print(f"exported step {step} to {args.export}")
         return 0
+    teacher = None
+    if args.keep > 0:
+        if not args.init:
+            p.error("--keep needs --init: it holds the outputs of the reader training starts from")
+        # Loaded again from --init, not copied from the model: a resumed run's model has moved on.
+        teacher = load_init(Reader(bundle).to(device), args.init, device).eval()
+        teacher.requires_grad_(False)
     if not args.from_pack:
         windows = prepare(args, tok)
     plan = []
@@ -306,6 +344,14 @@ def main(argv: list[str] | None = None) -> int:
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
             s_logits, e_logits = model(ids, mask)
         loss = span_loss(s_logits, e_logits, pmask, starts, ends)
+        if teacher is not None:
+            with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
+                rows = starts > 0
+                t_s = torch.zeros_like(s_logits)
+                t_e = torch.zeros_like(e_logits)
+                if bool(rows.any()):  # the starting reader reads only the windows the loss compares
+                    t_s[rows], t_e[rows] = (t.to(t_s.dtype) for t in teacher(ids[rows], mask[rows]))
+            loss = loss + args.keep * keep_loss(s_logits, e_logits, t_s, t_e, pmask, starts)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)

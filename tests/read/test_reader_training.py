@@ -215,3 +215,101 @@ def test_a_packed_run_trains_the_same_model(tmp_path) -> None:
             assert torch.equal(a, b)
     one, two = model.export(), packed_model.export()
     assert one.keys() == two.keys() and all(np.array_equal(one[k], two[k]) for k in one)
+
+
+def test_keep_loss_is_zero_at_the_starting_reader_and_ignores_windows_without_answer() -> None:
+    from train_reader import keep_loss
+
+    torch.manual_seed(1)
+    s, e = torch.randn(3, 9), torch.randn(3, 9)
+    pmask = torch.ones(3, 9, dtype=torch.bool)
+    starts = torch.tensor([2, 0, 4])
+    assert keep_loss(s, e, s.clone(), e.clone(), pmask, starts).item() == pytest.approx(0.0, abs=1e-6)
+    moved_s, moved_e = s.clone(), e.clone()
+    moved_s[1] += torch.randn(9) * 5  # a window without answer: not held
+    assert keep_loss(moved_s, moved_e, s, e, pmask, starts).item() == pytest.approx(0.0, abs=1e-6)
+    moved_s[0] += torch.randn(9) * 5
+    assert keep_loss(moved_s, moved_e, s, e, pmask, starts).item() > 0.01
+    assert keep_loss(s, e, s, e, pmask, torch.zeros(3, dtype=torch.long)).item() == 0.0
+
+
+def test_keeping_holds_answerable_windows_near_the_starting_reader(tmp_path) -> None:
+    """Trained on a batch that also asks each question of its passage as "no answer" (what swap
+    negatives do to a near-identical window), the answerable windows' outputs drift from the
+    starting reader's less with --keep than without it."""
+    from train_reader import keep_loss
+
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    answerable = _windows(tok)
+    negatives = [Window(w.ids, 0, 0) for w in answerable]
+    ids, mask, pmask, starts, ends = collate(answerable + negatives, tok.eos, tok.pad)
+    torch.set_num_threads(2)
+
+    def drift(keep: float) -> float:
+        torch.manual_seed(0)
+        model = TorchReader(bundle)
+        teacher = TorchReader(bundle)
+        teacher.load_state_dict(model.state_dict())
+        teacher.eval().requires_grad_(False)
+        with torch.no_grad():
+            t_s, t_e = teacher(ids, mask)
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        model.train()
+        for _ in range(6):
+            s, e = model(ids, mask)
+            loss = span_loss(s, e, pmask, starts, ends) + keep * keep_loss(s, e, t_s, t_e, pmask, starts)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            s, e = model(ids, mask)
+            return keep_loss(s, e, t_s, t_e, pmask, starts).item()
+
+    free, kept = drift(0.0), drift(5.0)
+    assert kept < free * 0.7, (free, kept)
+
+
+def test_keep_needs_the_reader_it_holds_to(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--work", str(tmp_path / "work"), "--keep", "1.0", "--steps", "1"])
+    assert "--keep needs --init" in capsys.readouterr().err
+
+
+def _squad(prefix: str, paragraphs: int) -> dict:
+    paras = []
+    for i in range(paragraphs):
+        context = f"{prefix}第{i}段：会议应到委员{100 + i}名。"
+        answer = f"{100 + i}名"
+        paras.append({"context": context, "qas": [
+            {"id": f"{prefix}{i}-{k}", "question": f"{prefix}第{i}段应到多少名？{k}",
+             "answers": [{"answer_start": context.index(answer), "text": answer}]} for k in range(2)]})
+    return {"version": "test", "data": [{"title": prefix, "paragraphs": paras}]}
+
+
+def test_a_traditional_tuning_slice_is_held_out_apart_from_the_report_set(tmp_path) -> None:
+    """--tune-drcd holds out more DRCD paragraphs, disjoint from the report set and from training;
+    the report set and the CMRC tuning set stay exactly those held out without it."""
+    import json
+
+    from reader_data import SETS, load_sets
+
+    for name in SETS:
+        prefix = ("臺灣" if name.startswith("drcd") else "测试") + name.split(".")[0]  # ids unique across sets
+        (tmp_path / name).write_text(json.dumps(_squad(prefix, 30), ensure_ascii=False), encoding="utf-8")
+    _, questions0, held0 = load_sets(tmp_path, 10, 8, seed=13)
+    paragraphs, questions, held = load_sets(tmp_path, 10, 8, seed=13, tune_drcd=12)
+    assert held["drcd_holdout"] == held0["drcd_holdout"] and held["cmrc_train_holdout"] == held0["cmrc_train_holdout"]
+    assert "drcd_tune" not in held0
+
+    def contexts(key: str) -> set[str]:
+        return {p["context"] for a in held[key]["data"] for p in a["paragraphs"]}
+
+    tune, report = contexts("drcd_tune"), contexts("drcd_holdout")
+    assert sum(len(p["qas"]) for p in held["drcd_tune"]["data"][0]["paragraphs"]) >= 12
+    assert tune and not tune & report
+    trained_ids = {q.id for q in questions}
+    held_ids = {qa["id"] for key in held for p in held[key]["data"][0]["paragraphs"] for qa in p["qas"]}
+    assert not trained_ids & held_ids
+    assert len(questions0) - len(questions) == sum(len(p["qas"]) for p in held["drcd_tune"]["data"][0]["paragraphs"])
