@@ -143,11 +143,9 @@ def cross_fitted(rows: list[dict], more: int, max_false: float) -> dict:
 
 def traditional(rows: list[dict], args: argparse.Namespace) -> int:
     """--traditional: only the threshold for traditional-script passages, at the stored read_more."""
-    from safetensors import safe_open
+    from weights_file import metadata
 
-    with safe_open(str(args.weights), framework="numpy") as f:
-        meta = f.metadata() or {}
-    more = int(meta.get("read_more") or max(MORE))
+    more = int(metadata(args.weights).get("read_more") or max(MORE))
     chosen = highest_ok(sweep_of(rows, more), args.max_false)
     report = json.dumps({"chosen": chosen, "cross_fitted": cross_fitted(rows, more, args.max_false)}, indent=1)
     print(report)

@@ -14,6 +14,12 @@ def load(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
 
 
+def metadata(path: Path) -> dict[str, str]:
+    """The file's string metadata alone (threshold, read_more, ...), without reading the tensors."""
+    with safe_open(str(path), framework="numpy") as f:
+        return dict(f.metadata() or {})
+
+
 def save(path: Path, tensors: dict[str, np.ndarray], meta: dict[str, str]) -> None:
     """Written beside and renamed over: a reader never finds half a file at ``path``."""
     tmp = path.with_suffix(".tmp")

@@ -74,3 +74,26 @@ def test_cross_fitting_measures_each_half_at_the_threshold_the_other_half_chose(
     # Chosen on the high half alone, the threshold lies above the low half's answers: it abstains.
     assert sorted(honest["thresholds"]) == [-5.0, 10.0]
     assert honest["false_abstain"] == 0.5 and honest["f1"] == 0.5 and honest["dropped_abstain"] == 1.0
+
+
+def test_traditional_writes_its_threshold_at_the_stored_read_more_and_keeps_the_rest(tmp_path) -> None:
+    """--traditional with kept readings (--rows): the threshold is chosen at the weights' read_more
+    and stored as threshold_traditional; the other metadata and the tensors stay as they were."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+    from tune_reader import main
+    from weights_file import metadata
+
+    rows = [{**r, "article": r["id"]} for r in _rows(0.0)]
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    weights = tmp_path / "w.safetensors"
+    tensors = {"head.b": np.array([0.5, -0.5], dtype=np.float16)}
+    save_file(tensors, str(weights), metadata={"threshold": "-11.25", "read_more": "1"})
+    assert main([str(tmp_path / "unused.json"), "--weights", str(weights), "--rows", str(tmp_path / "rows.json"),
+                 "--traditional", "--max-false", "0.0", "--write"]) == 0
+    meta = metadata(weights)
+    expected = highest_ok(sweep_of(rows, 1), 0.0)["threshold"]
+    assert float(meta["threshold_traditional"]) == expected
+    assert (meta["threshold"], meta["read_more"]) == ("-11.25", "1")
+    assert np.array_equal(load_file(str(weights))["head.b"], tensors["head.b"])
