@@ -13,6 +13,11 @@ that its paragraph mentions) swapped for another that the paragraph never mentio
 window that answered it: "how many schools did Pudong build" asked of an article about Zibo's
 schools ("entity swap", one of the kinds of unanswerable question Rajpurkar et al. 2018 list for
 SQuAD 2.0).
+
+With ``chunking`` every passage is one of the product's chunks of its paragraph instead of the
+whole paragraph (the answerer reads chunks of at most 240 characters; the paragraphs average 486):
+the positives are the chunks holding the answer, and each "no answer" passage is the chunk of its
+paragraph that shares the most characters with the question (the most tempting one).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.encoder.tokenizer import Tokenizer
+from qa.ingest.chunking import chunk_article
 from qa.read.reader import MAX_LEN, MAX_QUESTION, window_bounds
+from qa.records import Article
 from qa.text import sentence_spans
 
 MIN_REST = 40  # characters left after the cut; a shorter rest is no realistic passage
@@ -246,6 +253,46 @@ def windows_for(
     return out
 
 
+def chunk_spans(paragraph: str, chunking: tuple[int, int]) -> list[tuple[int, int]]:
+    """The product's chunks of a paragraph, (start, end) in it: ``chunking`` = (characters, overlap)."""
+    return [(c.start, c.end) for c in chunk_article(Article("p", "", paragraph, ""), *chunking)]
+
+
+def tempting(question: str, texts: list[str]) -> int:
+    """Index of the text sharing the most distinct characters with the question."""
+    chars = set(question)
+    return max(range(len(texts)), key=lambda i: len(chars.intersection(texts[i])))
+
+
+def _chunked(
+    tok: Tokenizer, q: Question, paragraph: str, spans: list[tuple[int, int]], rng: random.Random,
+    other_window_share: float,
+) -> tuple[list[Window], list[Window], list[int]]:
+    """Positive windows of the chunks holding the answer, maybe one "no answer" window of a chunk
+    that lacks it, and the indices of the answer chunks (for the swap)."""
+    start, text = q.answers[0]
+    positives: list[Window] = []
+    holding: list[int] = []
+    lacking: list[int] = []
+    for i, (s, e) in enumerate(spans):
+        if s <= start and start + len(text) <= e:
+            holding.append(i)
+            positives += [w for w in windows_for(tok, q.question, tok.encode(paragraph[s:e]),
+                                                 (start - s, start - s + len(text))) if w.start > 0]
+        elif not any(t in paragraph[s:e] for _, t in q.answers):
+            lacking.append(i)
+    others: list[Window] = []
+    if lacking and rng.random() < other_window_share:
+        pick = lacking[tempting(q.question, [paragraph[spans[i][0]:spans[i][1]] for i in lacking])]
+        others = windows_for(tok, q.question, tok.encode(paragraph[spans[pick][0]:spans[pick][1]]), None)[:1]
+    return positives, others, holding
+
+
+def _tempting_chunk(question: str, text: str, chunking: tuple[int, int]) -> str:
+    pieces = [text[s:e] for s, e in chunk_spans(text, chunking)] or [text]
+    return pieces[tempting(question, pieces)]
+
+
 def build_windows(
     tok: Tokenizer,
     paragraphs: list[str],
@@ -257,7 +304,11 @@ def build_windows(
     removed_share: float = 0.0,
     swapped_share: float = 0.0,
     swap_numbers: bool = False,
+    chunking: tuple[int, int] | None = None,
 ) -> list[Window]:
+    if chunking is not None:
+        shares = Shares(negative_share, other_window_share, removed_share, swapped_share, swap_numbers)
+        return _build_chunked(tok, paragraphs, questions, negatives, shares, seed, chunking)
     rng = random.Random(seed)
     encoded = [tok.encode(p) for p in paragraphs]
     pool = name_pool(questions) if swapped_share else {}
@@ -282,6 +333,52 @@ def build_windows(
             if other is not None:
                 # The window that holds the original answer: the most tempting one, labelled "no answer".
                 asked = windows_for(tok, other, encoded[q.paragraph], (start, start + len(text)))
+                w = next((w for w in asked if w.start > 0), asked[0])
+                out.append(Window(w.ids, 0, 0))
+    rng.shuffle(out)
+    return out
+
+
+@dataclass(frozen=True)
+class Shares:
+    """How often each kind of "no answer" example is added (build_windows' arguments of that name)."""
+
+    negative: float
+    other_window: float
+    removed: float
+    swapped: float
+    swap_numbers: bool
+
+
+def _build_chunked(
+    tok: Tokenizer, paragraphs: list[str], questions: list[Question], negatives: dict[str, list[int]],
+    shares: Shares, seed: int, chunking: tuple[int, int],
+) -> list[Window]:
+    """build_windows with the product's chunks as passages (same kinds of example, same shares)."""
+    rng = random.Random(seed)
+    spans = [chunk_spans(p, chunking) for p in paragraphs]
+    pool = name_pool(questions) if shares.swapped else {}
+    out: list[Window] = []
+    for q in questions:
+        paragraph = paragraphs[q.paragraph]
+        positives, others, holding = _chunked(tok, q, paragraph, spans[q.paragraph], rng, shares.other_window)
+        out.extend(positives)
+        out.extend(others)
+        for neg in negatives.get(q.id, ()):
+            if rng.random() < shares.negative:
+                piece = _tempting_chunk(q.question, paragraphs[neg], chunking)
+                out.extend(windows_for(tok, q.question, tok.encode(piece), None)[:1])
+        if shares.removed and rng.random() < shares.removed:
+            rest = without_answer(paragraph, q.answers)
+            if rest is not None:
+                piece = _tempting_chunk(q.question, rest, chunking)
+                out.extend(windows_for(tok, q.question, tok.encode(piece), None)[:1])
+        if shares.swapped and rng.random() < shares.swapped and holding:
+            other = swapped(q.question, paragraph, pool, rng, shares.swap_numbers)
+            if other is not None:
+                s, e = spans[q.paragraph][holding[0]]
+                start, text = q.answers[0]
+                asked = windows_for(tok, other, tok.encode(paragraph[s:e]), (start - s, start - s + len(text)))
                 w = next((w for w in asked if w.start > 0), asked[0])
                 out.append(Window(w.ids, 0, 0))
     rng.shuffle(out)

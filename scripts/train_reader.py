@@ -169,6 +169,16 @@ def collate(batch, eos: int, pad: int):
     return ids, mask, pmask, starts, ends
 
 
+def chunking(args) -> tuple[int, int] | None:
+    """(characters, overlap) of the product's chunks when --chunk-passages, else None (whole paragraphs)."""
+    if not args.chunk_passages:
+        return None
+    from qa.config import default_settings
+
+    settings = default_settings()
+    return settings.chunk_chars, settings.overlap_sentences
+
+
 def prepare(args, tok) -> list:
     cache = args.work / "windows.pkl"
     if cache.exists():
@@ -180,7 +190,7 @@ def prepare(args, tok) -> list:
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     negatives = hard_negatives(paragraphs, questions, args.negatives)
     windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed,
-                            args.removed_share, args.swapped_share, args.swap_numbers)
+                            args.removed_share, args.swapped_share, args.swap_numbers, chunking(args))
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(windows))
     os.replace(tmp, cache)
@@ -271,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of questions also asked with a name or year swapped for one their paragraph lacks")
     p.add_argument("--swap-numbers", action="store_true",
                    help="the swap may also replace a whole number or an ordinal (第X) the paragraph mentions")
+    p.add_argument("--chunk-passages", action="store_true",
+                   help="read each training question against the product's chunks of its paragraph (what the "
+                        "answerer reads) instead of the whole paragraph")
     p.add_argument("--init", type=Path, help="start from these weights, a checkpoint or exported .safetensors "
                    "(a fresh optimiser and schedule)")
     p.add_argument("--keep", type=float, default=0.0,

@@ -4,6 +4,7 @@ weights load into the NumPy reader, which then gives the same logits as the torc
 from __future__ import annotations
 
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -313,3 +314,42 @@ def test_a_traditional_tuning_slice_is_held_out_apart_from_the_report_set(tmp_pa
     held_ids = {qa["id"] for key in held for p in held[key]["data"][0]["paragraphs"] for qa in p["qas"]}
     assert not trained_ids & held_ids
     assert len(questions0) - len(questions) == sum(len(p["qas"]) for p in held["drcd_tune"]["data"][0]["paragraphs"])
+
+
+def _decoded(bundle, ids) -> str:
+    """Token pieces back to text, in the tokenizer's normal form (NFKC: full-width commas become ',')."""
+    return unicodedata.normalize("NFKC", "".join(bundle.vocabulary.pieces[i] for i in ids).replace("\u2581", ""))
+
+
+def test_chunked_passages_are_the_products_chunks_and_label_the_answer() -> None:
+    """With chunking, every window reads one chunk of a paragraph (or of its answer-less rest);
+    answerable windows point at the answer, "no answer" windows of the question as asked lack it."""
+    from reader_data import Question, build_windows, chunk_spans
+
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    other = "聊城市召开全市征兵工作会议。会议总结去年工作，部署今年任务。副市长出席会议并讲话，要求各单位抓好落实。"
+    paragraphs = [PARAGRAPH, other]
+    chunking = (40, 1)
+    questions = [Question(f"q{n}", q, 0, ((PARAGRAPH.index(a), a),))
+                 for n, (q, a) in enumerate([("会议应到委员多少名？", "248名"), ("会议共收到提案多少件？", "300件"),
+                                             ("谁出席会议并讲话？", "区委书记")])]
+    windows = build_windows(tok, paragraphs, questions, {q.id: [1] for q in questions}, 1.0, 1.0, 0,
+                            removed_share=1.0, chunking=chunking)
+    chunk_texts = {unicodedata.normalize("NFKC", p[s:e]) for p in paragraphs for s, e in chunk_spans(p, chunking)}
+    assert len(chunk_texts) > 2  # the paragraphs are really cut
+    answers = {_decoded(bundle, tok.encode(q.question).ids): q.answers[0][1] for q in questions}
+    seen = {"answer": 0, "none": 0}
+    for w in windows:
+        first_eos = w.ids.index(tok.eos)
+        question = _decoded(bundle, w.ids[1:first_eos])
+        passage = _decoded(bundle, w.ids[first_eos + 1:-1])
+        assert len(passage) <= chunking[0]
+        if w.start > 0:
+            assert passage in chunk_texts
+            assert _decoded(bundle, w.ids[w.start:w.end + 1]) == answers[question]
+            seen["answer"] += 1
+        else:
+            assert answers[question] not in passage
+            seen["none"] += 1
+    assert seen["answer"] >= len(questions) and seen["none"] >= len(questions)
