@@ -264,33 +264,72 @@ def tempting(question: str, texts: list[str]) -> int:
     return max(range(len(texts)), key=lambda i: len(chars.intersection(texts[i])))
 
 
-def _chunked(
-    tok: Tokenizer, q: Question, paragraph: str, spans: list[tuple[int, int]], rng: random.Random,
-    other_window_share: float,
-) -> tuple[list[Window], list[Window], list[int]]:
-    """Positive windows of the chunks holding the answer, maybe one "no answer" window of a chunk
-    that lacks it, and the indices of the answer chunks (for the swap)."""
-    start, text = q.answers[0]
-    positives: list[Window] = []
-    holding: list[int] = []
-    lacking: list[int] = []
-    for i, (s, e) in enumerate(spans):
-        if s <= start and start + len(text) <= e:
-            holding.append(i)
-            positives += [w for w in windows_for(tok, q.question, tok.encode(paragraph[s:e]),
-                                                 (start - s, start - s + len(text))) if w.start > 0]
-        elif not any(t in paragraph[s:e] for _, t in q.answers):
-            lacking.append(i)
-    others: list[Window] = []
-    if lacking and rng.random() < other_window_share:
-        pick = lacking[tempting(q.question, [paragraph[spans[i][0]:spans[i][1]] for i in lacking])]
-        others = windows_for(tok, q.question, tok.encode(paragraph[spans[pick][0]:spans[pick][1]]), None)[:1]
-    return positives, others, holding
+class Paragraphs:
+    """Passages are whole paragraphs, read in stride windows (how the shipped readers learnt)."""
+
+    def __init__(self, tok: Tokenizer, paragraphs: list[str]) -> None:
+        self.tok = tok
+        self.paragraphs = paragraphs
+        self.encoded = [tok.encode(p) for p in paragraphs]
+
+    def own(self, q: Question, rng: random.Random, other_share: float) -> list[Window]:
+        """The windows holding the answer and, at ``other_share``, one of the paragraph's others."""
+        start, text = q.answers[0]
+        own = windows_for(self.tok, q.question, self.encoded[q.paragraph], (start, start + len(text)))
+        out = [w for w in own if w.start > 0]
+        others = [w for w in own if w.start == 0]
+        if others and rng.random() < other_share:
+            out.append(rng.choice(others))
+        return out
+
+    def unanswered(self, question: str, text: str, rng: random.Random, paragraph: int | None = None) -> list[Window]:
+        """One "no answer" window of ``text`` (paragraph ``paragraph`` when it is one)."""
+        encoding = self.tok.encode(text) if paragraph is None else self.encoded[paragraph]
+        return [rng.choice(windows_for(self.tok, question, encoding, None))]
+
+    def holding(self, q: Question):
+        """The passage holding the answer, encoded, and the answer's span in it (None: none holds it)."""
+        start, text = q.answers[0]
+        return self.encoded[q.paragraph], (start, start + len(text))
 
 
-def _tempting_chunk(question: str, text: str, chunking: tuple[int, int]) -> str:
-    pieces = [text[s:e] for s, e in chunk_spans(text, chunking)] or [text]
-    return pieces[tempting(question, pieces)]
+class Chunks:
+    """Passages are the product's chunks of each paragraph (what the answerer reads); each "no
+    answer" passage is the chunk that shares the most characters with the question."""
+
+    def __init__(self, tok: Tokenizer, paragraphs: list[str], chunking: tuple[int, int]) -> None:
+        self.tok = tok
+        self.paragraphs = paragraphs
+        self.chunking = chunking
+        self.spans = [chunk_spans(p, chunking) for p in paragraphs]
+
+    def own(self, q: Question, rng: random.Random, other_share: float) -> list[Window]:
+        start, text = q.answers[0]
+        paragraph = self.paragraphs[q.paragraph]
+        out: list[Window] = []
+        lacking: list[str] = []
+        for s, e in self.spans[q.paragraph]:
+            if s <= start and start + len(text) <= e:
+                out += [w for w in windows_for(self.tok, q.question, self.tok.encode(paragraph[s:e]),
+                                               (start - s, start - s + len(text))) if w.start > 0]
+            elif not any(t in paragraph[s:e] for _, t in q.answers):
+                lacking.append(paragraph[s:e])
+        if lacking and rng.random() < other_share:
+            piece = lacking[tempting(q.question, lacking)]
+            out += windows_for(self.tok, q.question, self.tok.encode(piece), None)[:1]
+        return out
+
+    def unanswered(self, question: str, text: str, rng: random.Random, paragraph: int | None = None) -> list[Window]:
+        pieces = [text[s:e] for s, e in chunk_spans(text, self.chunking)] or [text]
+        piece = pieces[tempting(question, pieces)]
+        return windows_for(self.tok, question, self.tok.encode(piece), None)[:1]
+
+    def holding(self, q: Question):
+        start, text = q.answers[0]
+        for s, e in self.spans[q.paragraph]:
+            if s <= start and start + len(text) <= e:
+                return self.tok.encode(self.paragraphs[q.paragraph][s:e]), (start - s, start - s + len(text))
+        return None
 
 
 def build_windows(
@@ -306,79 +345,24 @@ def build_windows(
     swap_numbers: bool = False,
     chunking: tuple[int, int] | None = None,
 ) -> list[Window]:
-    if chunking is not None:
-        shares = Shares(negative_share, other_window_share, removed_share, swapped_share, swap_numbers)
-        return _build_chunked(tok, paragraphs, questions, negatives, shares, seed, chunking)
     rng = random.Random(seed)
-    encoded = [tok.encode(p) for p in paragraphs]
+    passages = Paragraphs(tok, paragraphs) if chunking is None else Chunks(tok, paragraphs, chunking)
     pool = name_pool(questions) if swapped_share else {}
     out: list[Window] = []
     for q in questions:
-        start, text = q.answers[0]
-        own = windows_for(tok, q.question, encoded[q.paragraph], (start, start + len(text)))
-        positives = [w for w in own if w.start > 0]
-        others = [w for w in own if w.start == 0]
-        out.extend(positives)
-        if others and rng.random() < other_window_share:
-            out.append(rng.choice(others))
+        out.extend(passages.own(q, rng, other_window_share))
         for neg in negatives.get(q.id, ()):
             if rng.random() < negative_share:
-                out.append(rng.choice(windows_for(tok, q.question, encoded[neg], None)))
+                out.extend(passages.unanswered(q.question, paragraphs[neg], rng, neg))
         if removed_share and rng.random() < removed_share:
             rest = without_answer(paragraphs[q.paragraph], q.answers)
             if rest is not None:
-                out.append(rng.choice(windows_for(tok, q.question, tok.encode(rest), None)))
-        if swapped_share and rng.random() < swapped_share:
+                out.extend(passages.unanswered(q.question, rest, rng))
+        if swapped_share and rng.random() < swapped_share and (held := passages.holding(q)) is not None:
             other = swapped(q.question, paragraphs[q.paragraph], pool, rng, swap_numbers)
             if other is not None:
                 # The window that holds the original answer: the most tempting one, labelled "no answer".
-                asked = windows_for(tok, other, encoded[q.paragraph], (start, start + len(text)))
-                w = next((w for w in asked if w.start > 0), asked[0])
-                out.append(Window(w.ids, 0, 0))
-    rng.shuffle(out)
-    return out
-
-
-@dataclass(frozen=True)
-class Shares:
-    """How often each kind of "no answer" example is added (build_windows' arguments of that name)."""
-
-    negative: float
-    other_window: float
-    removed: float
-    swapped: float
-    swap_numbers: bool
-
-
-def _build_chunked(
-    tok: Tokenizer, paragraphs: list[str], questions: list[Question], negatives: dict[str, list[int]],
-    shares: Shares, seed: int, chunking: tuple[int, int],
-) -> list[Window]:
-    """build_windows with the product's chunks as passages (same kinds of example, same shares)."""
-    rng = random.Random(seed)
-    spans = [chunk_spans(p, chunking) for p in paragraphs]
-    pool = name_pool(questions) if shares.swapped else {}
-    out: list[Window] = []
-    for q in questions:
-        paragraph = paragraphs[q.paragraph]
-        positives, others, holding = _chunked(tok, q, paragraph, spans[q.paragraph], rng, shares.other_window)
-        out.extend(positives)
-        out.extend(others)
-        for neg in negatives.get(q.id, ()):
-            if rng.random() < shares.negative:
-                piece = _tempting_chunk(q.question, paragraphs[neg], chunking)
-                out.extend(windows_for(tok, q.question, tok.encode(piece), None)[:1])
-        if shares.removed and rng.random() < shares.removed:
-            rest = without_answer(paragraph, q.answers)
-            if rest is not None:
-                piece = _tempting_chunk(q.question, rest, chunking)
-                out.extend(windows_for(tok, q.question, tok.encode(piece), None)[:1])
-        if shares.swapped and rng.random() < shares.swapped and holding:
-            other = swapped(q.question, paragraph, pool, rng, shares.swap_numbers)
-            if other is not None:
-                s, e = spans[q.paragraph][holding[0]]
-                start, text = q.answers[0]
-                asked = windows_for(tok, other, tok.encode(paragraph[s:e]), (start - s, start - s + len(text)))
+                asked = windows_for(tok, other, *held)
                 w = next((w for w in asked if w.start > 0), asked[0])
                 out.append(Window(w.ids, 0, 0))
     rng.shuffle(out)
