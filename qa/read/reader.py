@@ -126,6 +126,10 @@ class Reader:
         for a, b in window_bounds(len(enc.ids), MAX_LEN - len(head) - 1):
             yield head + list(enc.ids[a:b]) + [tok.eos], len(head), enc, a, b
 
+    def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Start and end logits of every token of a batch of windows, [windows, length, 2]."""
+        return self.encoder.forward(ids, mask) @ self.head_w + self.head_b
+
     def read(self, question: str, passages: list[str]) -> list[Reading]:
         """One Reading per passage (its best span), in the order given; passages are read as one batch."""
         tok = self.tokenizer
@@ -134,8 +138,7 @@ class Reader:
         if not windows:
             return []
         ids, mask = pad_rows([w[1] for w in windows], tok.pad)
-        hidden = self.encoder.forward(ids, mask)
-        logits = hidden @ self.head_w + self.head_b  # [windows, length, 2]
+        logits = self.logits(ids, mask)
         best: dict[int, Reading] = {}
         for r, (i, _seq, offset, enc, a, b) in enumerate(windows):
             start_l, end_l = logits[r, :, 0], logits[r, :, 1]
