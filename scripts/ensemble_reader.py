@@ -49,6 +49,14 @@ def main(argv: list[str]) -> int:
     paths = [Path(p) for p in argv[:cut]]
     mode, rest = argv[cut + 1], argv[cut + 2 :]
 
+    if mode not in ("tune", "qa", "bench"):
+        raise SystemExit(f"unknown mode {mode!r}: tune, qa or bench")
+    if mode == "tune":
+        given = rest[rest.index("--weights") + 1] if "--weights" in rest[:-1] else None
+        if given is None or Path(given).resolve() != paths[0].resolve():
+            # --write stores the threshold in --weights, and the ensemble reads it from its first member
+            raise SystemExit(f"tune needs --weights {paths[0]} (the first member, whose metadata the ensemble reads)")
+
     def ensemble(_weights=None) -> EnsembleReader:  # every reader built from here on is the ensemble
         return EnsembleReader(paths)
 
@@ -63,11 +71,9 @@ def main(argv: list[str]) -> int:
         from qa.cli import main as qa_main
 
         return qa_main(rest)
-    if mode == "bench":
-        sys.argv = ["reader_bench.py", *rest]
-        runpy.run_path(str(ROOT / "bench" / "reader_bench.py"), run_name="__main__")
-        return 0
-    raise SystemExit(f"unknown mode {mode!r}: tune, qa or bench")
+    sys.argv = ["reader_bench.py", *rest]
+    runpy.run_path(str(ROOT / "bench" / "reader_bench.py"), run_name="__main__")
+    return 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import ensemble_reader  # noqa: E402
 import weights_file  # noqa: E402
 
+import qa.read.reader_answers as reader_answers  # noqa: E402
 from qa.encoder.model import pad_rows  # noqa: E402
 from qa.read.reader import Reader, default_weights  # noqa: E402
 
@@ -68,3 +69,15 @@ def test_usage_without_members_or_mode_says_how() -> None:
         with pytest.raises(SystemExit) as stop:
             ensemble_reader.main(argv)
         assert "ensemble_reader.py" in str(stop.value)
+    with pytest.raises(SystemExit, match="unknown mode 'train'"):
+        ensemble_reader.main(["a.safetensors", "--", "train"])
+
+
+def test_tuning_must_write_to_the_first_member(other: Path) -> None:
+    """The threshold --write stores is read from the first member: tuning another file is refused."""
+    first = str(default_weights())
+    for weights in ([], ["--weights", str(other)]):
+        with pytest.raises(SystemExit) as stop:
+            ensemble_reader.main([first, str(other), "--", "tune", "held_out.json", *weights])
+        assert f"--weights {first}" in str(stop.value)
+    assert reader_answers.Reader is Reader  # refused before anything was patched
