@@ -33,13 +33,11 @@ class EnsembleReader(Reader):
 
     def __init__(self, paths: list[Path]):
         super().__init__(paths[0])
-        self.members = [self._single, *(Reader(p).logits for p in paths[1:])]
-
-    def _single(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return Reader.logits(self, ids, mask)
+        self.others = [Reader(p) for p in paths[1:]]
 
     def logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return sum(member(ids, mask) for member in self.members) / len(self.members)
+        own = super().logits(ids, mask)
+        return (own + sum(other.logits(ids, mask) for other in self.others)) / (1 + len(self.others))
 
 
 def main(argv: list[str]) -> int:

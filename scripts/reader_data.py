@@ -303,15 +303,20 @@ class Chunks:
         self.chunking = chunking
         self.spans = [chunk_spans(p, chunking) for p in paragraphs]
 
-    def own(self, q: Question, rng: random.Random, other_share: float) -> list[Window]:
+    def _holding(self, q: Question, s: int, e: int):
+        """The chunk [s, e) encoded and the answer's span in it, or None when it does not hold it."""
         start, text = q.answers[0]
+        if not (s <= start and start + len(text) <= e):
+            return None
+        return self.tok.encode(self.paragraphs[q.paragraph][s:e]), (start - s, start - s + len(text))
+
+    def own(self, q: Question, rng: random.Random, other_share: float) -> list[Window]:
         paragraph = self.paragraphs[q.paragraph]
         out: list[Window] = []
         lacking: list[str] = []
         for s, e in self.spans[q.paragraph]:
-            if s <= start and start + len(text) <= e:
-                out += [w for w in windows_for(self.tok, q.question, self.tok.encode(paragraph[s:e]),
-                                               (start - s, start - s + len(text))) if w.start > 0]
+            if (held := self._holding(q, s, e)) is not None:
+                out += [w for w in windows_for(self.tok, q.question, *held) if w.start > 0]
             elif not any(t in paragraph[s:e] for _, t in q.answers):
                 lacking.append(paragraph[s:e])
         if lacking and rng.random() < other_share:
@@ -320,16 +325,13 @@ class Chunks:
         return out
 
     def unanswered(self, question: str, text: str, rng: random.Random, paragraph: int | None = None) -> list[Window]:
-        pieces = [text[s:e] for s, e in chunk_spans(text, self.chunking)] or [text]
+        spans = self.spans[paragraph] if paragraph is not None else chunk_spans(text, self.chunking)
+        pieces = [text[s:e] for s, e in spans] or [text]
         piece = pieces[tempting(question, pieces)]
         return windows_for(self.tok, question, self.tok.encode(piece), None)[:1]
 
     def holding(self, q: Question):
-        start, text = q.answers[0]
-        for s, e in self.spans[q.paragraph]:
-            if s <= start and start + len(text) <= e:
-                return self.tok.encode(self.paragraphs[q.paragraph][s:e]), (start - s, start - s + len(text))
-        return None
+        return next((held for s, e in self.spans[q.paragraph] if (held := self._holding(q, s, e))), None)
 
 
 def build_windows(
