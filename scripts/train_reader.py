@@ -121,13 +121,9 @@ def span_loss(start_logits, end_logits, passage_mask, starts, ends):
     return (ce(s, starts) + ce(e, ends)) / 2
 
 
-def keep_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, starts):
-    """KL divergence from the starting reader's start and end distributions to the model's, on the
-    windows that hold an answer (0 when the batch has none). Training on new "no answer" examples
-    (swaps) moves every margin; this holds the margins of answerable windows where the starting
-    reader had them, so a threshold chosen on one kind of text keeps its meaning on another ("learning
-    without forgetting": Li & Hoiem, ECCV 2016; distillation as in Hinton et al. 2015)."""
-    rows = starts > 0
+def distribution_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, rows):
+    """KL divergence from the teacher's start and end distributions (over the passage and <s>) to
+    the model's, averaged over the windows in `rows` (0 when there are none)."""
     if not bool(rows.any()):
         return start_logits.sum() * 0.0
     allowed = passage_mask[rows].clone()
@@ -139,6 +135,20 @@ def keep_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask
         return nn.functional.kl_div(log_p, log_q, log_target=True, reduction="batchmean")
 
     return (kl(start_logits, teacher_start) + kl(end_logits, teacher_end)) / 2
+
+
+def keep_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, starts):
+    """The distribution loss on the windows that hold an answer only. Training on new "no answer"
+    examples (swaps) moves every margin; this holds the margins of answerable windows where the
+    starting reader had them, so a threshold chosen on one kind of text keeps its meaning on another
+    ("learning without forgetting": Li & Hoiem, ECCV 2016; distillation as in Hinton et al. 2015)."""
+    return distribution_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, starts > 0)
+
+
+def ensemble_logits(teachers, ids, mask):
+    """The teachers' start and end logits averaged: what `scripts/ensemble_reader.py` reads with."""
+    outs = [t(ids, mask) for t in teachers]
+    return tuple(torch.stack([o[k].float() for o in outs]).mean(0) for k in (0, 1))
 
 
 def batches(windows, batch_size: int, eos: int, pad: int, seed: int):
@@ -288,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
                    "(a fresh optimiser and schedule)")
     p.add_argument("--keep", type=float, default=0.0,
                    help="weight of a loss holding answerable windows' outputs at the --init reader's (0: off)")
+    p.add_argument("--teacher", type=Path, nargs="+",
+                   help="distil from these readers (.safetensors): their mean logits are a soft target, every window")
+    p.add_argument("--distil", type=float, default=0.8,
+                   help="with --teacher, the soft target's share of the loss (the labels' is the rest)")
     p.add_argument("--save-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=int(os.environ.get("QA_THREADS", "0")) or None)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
@@ -296,6 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pack", type=Path, help="write the windows and starting weights to this .npz and exit")
     p.add_argument("--from-pack", type=Path, help="train from a file written by --pack (torch and NumPy only)")
     args = p.parse_args(argv)
+    if args.keep > 0 and args.teacher:
+        p.error("--keep and --teacher are two kinds of teacher: choose one")
+    if args.keep > 0 and not args.init:
+        p.error("--keep needs --init: it holds the outputs of the reader training starts from")
+    if not 0.0 <= args.distil <= 1.0:
+        p.error("--distil is a share of the loss: between 0 and 1")
+    missing = [t for t in args.teacher or [] if not t.is_file()]
+    if missing:
+        p.error(f"no teacher weights at {missing[0]}: give exported .safetensors files")
     args.work.mkdir(parents=True, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -335,13 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         save(args.export, model.export(), {"step": str(step)})
         print(f"exported step {step} to {args.export}")
         return 0
-    teacher = None
-    if args.keep > 0:
-        if not args.init:
-            p.error("--keep needs --init: it holds the outputs of the reader training starts from")
-        # Loaded again from --init, not copied from the model: a resumed run's model has moved on.
-        teacher = load_init(Reader(bundle).to(device), args.init, device).eval()
-        teacher.requires_grad_(False)
+    # --keep: the reader training starts from, loaded again from --init (a resumed run's model has
+    # moved on); --teacher: an ensemble whose averaged logits the model learns to reproduce, so one
+    # reader reads at one reader's cost as the ensemble does (Hinton et al., "Distilling the
+    # knowledge in a neural network", 2015).
+    teachers = [load_init(Reader(bundle).to(device), t, device).eval().requires_grad_(False)
+                for t in (args.teacher or ([args.init] if args.keep > 0 else []))]
     if not args.from_pack:
         windows = prepare(args, tok)
     plan = []
@@ -357,13 +379,18 @@ def main(argv: list[str] | None = None) -> int:
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
             s_logits, e_logits = model(ids, mask)
         loss = span_loss(s_logits, e_logits, pmask, starts, ends)
-        if teacher is not None:
+        if args.teacher:
+            with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
+                t_s, t_e = ensemble_logits(teachers, ids, mask)
+            soft = distribution_loss(s_logits, e_logits, t_s, t_e, pmask, torch.ones_like(starts, dtype=torch.bool))
+            loss = (1 - args.distil) * loss + args.distil * soft
+        elif teachers:
             with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
                 rows = starts > 0
                 t_s = torch.zeros_like(s_logits)
                 t_e = torch.zeros_like(e_logits)
                 if bool(rows.any()):  # the starting reader reads only the windows the loss compares
-                    t_s[rows], t_e[rows] = (t.to(t_s.dtype) for t in teacher(ids[rows], mask[rows]))
+                    t_s[rows], t_e[rows] = (t.to(t_s.dtype) for t in teachers[0](ids[rows], mask[rows]))
             loss = loss + args.keep * keep_loss(s_logits, e_logits, t_s, t_e, pmask, starts)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -3,6 +3,7 @@ weights load into the NumPy reader, which then gives the same logits as the torc
 
 from __future__ import annotations
 
+import json
 import sys
 import unicodedata
 from pathlib import Path
@@ -278,6 +279,85 @@ def test_keep_needs_the_reader_it_holds_to(tmp_path, capsys) -> None:
     assert "--keep needs --init" in capsys.readouterr().err
 
 
+def test_the_distillation_target_is_the_teachers_mean_and_covers_every_window() -> None:
+    from train_reader import distribution_loss, ensemble_logits
+
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    ids, mask, pmask, starts, _ = collate(_windows(tok)[:2], tok.eos, tok.pad)
+    torch.manual_seed(5)
+    one, two = TorchReader(bundle).eval(), TorchReader(bundle).eval()  # heads drawn apart
+    with torch.no_grad():
+        (s1, e1), (s2, e2) = one(ids, mask), two(ids, mask)
+        s, e = ensemble_logits([one, two], ids, mask)
+        alone = ensemble_logits([one], ids, mask)
+    assert not torch.allclose(s1, s2)
+    assert torch.allclose(s, (s1 + s2) / 2) and torch.allclose(e, (e1 + e2) / 2)
+    assert torch.equal(alone[0], s1) and torch.equal(alone[1], e1)
+    every = torch.ones_like(starts, dtype=torch.bool)
+    assert distribution_loss(s, e, s.clone(), e.clone(), pmask, every).item() == pytest.approx(0.0, abs=1e-6)
+    # Unlike --keep, a window without answer is compared too: moving its "no answer" logit costs.
+    moved = s.clone()
+    moved[:, 0] += 5.0
+    assert distribution_loss(moved, e, s, e, pmask, every).item() > 0.01
+
+
+def test_distilling_brings_the_reader_towards_its_teachers(tmp_path) -> None:
+    """Two steps of --teacher A B (soft target only) from weights C bring C's outputs closer to the
+    mean of A's and B's than they were; the run leaves a checkpoint that exports."""
+    from reader_data import SETS
+    from train_reader import distribution_loss, ensemble_logits
+    from weights_file import save
+
+    bundle = load_bundle()
+    tok = Tokenizer(bundle.vocabulary)
+    paths = []
+    for seed in (1, 2, 3):
+        torch.manual_seed(seed)
+        paths.append(tmp_path / f"r{seed}.safetensors")
+        save(paths[-1], TorchReader(bundle).export(), {})
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in SETS:
+        prefix = ("臺灣" if name.startswith("drcd") else "测试") + name.split(".")[0]
+        (data / name).write_text(json.dumps(_squad(prefix, 3), ensure_ascii=False), encoding="utf-8")
+    work = tmp_path / "work"
+    args = ["--data", str(data), "--work", str(work), "--holdout-drcd", "0", "--holdout-cmrc", "2",
+            "--negatives", "0", "--other-share", "0", "--batch", "4", "--steps", "2", "--warmup", "0.5",
+            "--lr", "1e-3", "--threads", "2"]
+
+    def gap(weights: Path) -> float:
+        from train_reader import load_init
+
+        student = load_init(TorchReader(bundle), weights, "cpu").eval()
+        teachers = [load_init(TorchReader(bundle), p, "cpu").eval() for p in paths[:2]]
+        ids, mask, pmask, starts, _ = collate(_windows(tok), tok.eos, tok.pad)
+        with torch.no_grad():
+            t_s, t_e = ensemble_logits(teachers, ids, mask)
+            s, e = student(ids, mask)
+        return distribution_loss(s, e, t_s, t_e, pmask, torch.ones_like(starts, dtype=torch.bool)).item()
+
+    assert main(args + ["--init", str(paths[2]), "--teacher", str(paths[0]), str(paths[1]),
+                        "--distil", "1.0"]) == 0
+    assert main(["--work", str(work), "--export", str(tmp_path / "d.safetensors")]) == 0
+    assert gap(tmp_path / "d.safetensors") < gap(paths[2]) * 0.9
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--teacher", "nowhere.safetensors"], "no teacher weights at nowhere.safetensors"),
+    (["--teacher", "{w}", "--keep", "1.0", "--init", "{w}"], "choose one"),
+    (["--teacher", "{w}", "--distil", "1.5"], "between 0 and 1"),
+])
+def test_teacher_options_are_checked_before_anything_is_written(tmp_path, capsys, extra, message) -> None:
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"x")
+    work = tmp_path / "work"
+    with pytest.raises(SystemExit):
+        main(["--work", str(work), "--steps", "1"] + [a.replace("{w}", str(weights)) for a in extra])
+    assert message in capsys.readouterr().err
+    assert not work.exists()
+
+
 def _squad(prefix: str, paragraphs: int) -> dict:
     paras = []
     for i in range(paragraphs):
@@ -292,7 +372,6 @@ def _squad(prefix: str, paragraphs: int) -> dict:
 def test_a_traditional_tuning_slice_is_held_out_apart_from_the_report_set(tmp_path) -> None:
     """--tune-drcd holds out more DRCD paragraphs, disjoint from the report set and from training;
     the report set and the CMRC tuning set stay exactly those held out without it."""
-    import json
 
     from reader_data import SETS, load_sets
 
