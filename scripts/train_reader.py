@@ -13,6 +13,9 @@ To train on another machine (a GPU) that has torch but not this package's data, 
 25–35 MB, and `--from-pack FILE` trains from it with torch and NumPy alone (on CUDA when torch
 sees it). The exported weights do not hold the token table, so they are the same whichever way the
 rows were numbered.
+
+`--teacher A B ...` distils readers into one: the mean of their start and end logits is a soft
+target on every window, `--distil` of the loss (see models/README.md for what it gave).
 """
 
 from __future__ import annotations

@@ -372,7 +372,6 @@ def _squad(prefix: str, paragraphs: int) -> dict:
 def test_a_traditional_tuning_slice_is_held_out_apart_from_the_report_set(tmp_path) -> None:
     """--tune-drcd holds out more DRCD paragraphs, disjoint from the report set and from training;
     the report set and the CMRC tuning set stay exactly those held out without it."""
-
     from reader_data import SETS, load_sets
 
     for name in SETS:
