@@ -305,7 +305,6 @@ def test_the_distillation_target_is_the_teachers_mean_and_covers_every_window() 
 def test_distilling_brings_the_reader_towards_its_teachers(tmp_path) -> None:
     """Two steps of --teacher A B (soft target only) from weights C bring C's outputs closer to the
     mean of A's and B's than they were; the run leaves a checkpoint that exports."""
-    from reader_data import SETS
     from train_reader import distribution_loss, ensemble_logits
     from weights_file import save
 
@@ -318,9 +317,7 @@ def test_distilling_brings_the_reader_towards_its_teachers(tmp_path) -> None:
         save(paths[-1], TorchReader(bundle).export(), {})
     data = tmp_path / "data"
     data.mkdir()
-    for name in SETS:
-        prefix = ("臺灣" if name.startswith("drcd") else "测试") + name.split(".")[0]
-        (data / name).write_text(json.dumps(_squad(prefix, 3), ensure_ascii=False), encoding="utf-8")
+    _write_sets(data, 3)
     work = tmp_path / "work"
     args = ["--data", str(data), "--work", str(work), "--holdout-drcd", "0", "--holdout-cmrc", "2",
             "--negatives", "0", "--other-share", "0", "--batch", "4", "--steps", "2", "--warmup", "0.5",
@@ -369,14 +366,21 @@ def _squad(prefix: str, paragraphs: int) -> dict:
     return {"version": "test", "data": [{"title": prefix, "paragraphs": paras}]}
 
 
+def _write_sets(folder: Path, paragraphs: int) -> None:
+    """The four training files, each of `paragraphs` made-up paragraphs (ids unique across sets)."""
+    from reader_data import SETS
+
+    for name in SETS:
+        prefix = ("臺灣" if name.startswith("drcd") else "测试") + name.split(".")[0]
+        (folder / name).write_text(json.dumps(_squad(prefix, paragraphs), ensure_ascii=False), encoding="utf-8")
+
+
 def test_a_traditional_tuning_slice_is_held_out_apart_from_the_report_set(tmp_path) -> None:
     """--tune-drcd holds out more DRCD paragraphs, disjoint from the report set and from training;
     the report set and the CMRC tuning set stay exactly those held out without it."""
-    from reader_data import SETS, load_sets
+    from reader_data import load_sets
 
-    for name in SETS:
-        prefix = ("臺灣" if name.startswith("drcd") else "测试") + name.split(".")[0]  # ids unique across sets
-        (tmp_path / name).write_text(json.dumps(_squad(prefix, 30), ensure_ascii=False), encoding="utf-8")
+    _write_sets(tmp_path, 30)
     _, questions0, held0 = load_sets(tmp_path, 10, 8, seed=13)
     paragraphs, questions, held = load_sets(tmp_path, 10, 8, seed=13, tune_drcd=12)
     assert held["drcd_holdout"] == held0["drcd_holdout"] and held["cmrc_train_holdout"] == held0["cmrc_train_holdout"]
