@@ -14,6 +14,13 @@ window that answered it: "how many schools did Pudong build" asked of an article
 schools ("entity swap", one of the kinds of unanswerable question Rajpurkar et al. 2018 list for
 SQuAD 2.0).
 
+With ``reworded`` = w the windows holding the answer are weighted 1 + w x the share of the
+question's wording its paragraph never uses (IDF-weighted, `reworded_share`), by giving them that
+many more times on average (the fraction by chance): swap
+training teaches "a word of the question missing from the passage means no answer", which also
+declines answerable questions worded apart from their passage (DRCD's more than CMRC's, the model
+card found); these positives are the counter-examples the data already holds.
+
 With ``chunking`` every passage is one of the product's chunks of its paragraph instead of the
 whole paragraph (the answerer reads chunks of at most 240 characters; the paragraphs average 486):
 the positives are the chunks holding the answer, and each "no answer" passage is the chunk of its
@@ -334,6 +341,34 @@ class Chunks:
         return next((held for s, e in self.spans[q.paragraph] if (held := self._holding(q, s, e))), None)
 
 
+def question_idf(questions: list[Question]) -> dict[str, float]:
+    """Inverse document frequency of each jieba word over the training questions: the words every
+    question uses (什么, 哪个, 的) weigh little in `reworded_share`, names and content words much."""
+    import math
+
+    import jieba
+
+    jieba.setLogLevel(60)
+    df: dict[str, int] = {}
+    for q in questions:
+        for w in set(jieba.lcut(q.question)):
+            df[w] = df.get(w, 0) + 1
+    n = len(questions)
+    return {w: math.log((n + 1) / (c + 1)) for w, c in df.items()}
+
+
+def reworded_share(question: str, paragraph: str, idf: dict[str, float]) -> float:
+    """The IDF-weighted share of the question's words (those with a letter, digit or Han character)
+    that never occur in the paragraph: 0 when it is worded as its paragraph, near 1 when it is not."""
+    import jieba
+
+    words = [w for w in jieba.lcut(question) if any(ch.isalnum() for ch in w)]
+    total = sum(idf.get(w, 0.0) for w in words)
+    if total <= 0:
+        return 0.0
+    return sum(idf.get(w, 0.0) for w in words if w not in paragraph) / total
+
+
 def build_windows(
     tok: Tokenizer,
     paragraphs: list[str],
@@ -346,13 +381,21 @@ def build_windows(
     swapped_share: float = 0.0,
     swap_numbers: bool = False,
     chunking: tuple[int, int] | None = None,
+    reworded: float = 0.0,
 ) -> list[Window]:
     rng = random.Random(seed)
+    # Its own generator, so the rest of the windows are those built without ``reworded``.
+    again = random.Random(seed + 1)
+    idf = question_idf(questions) if reworded else {}
     passages = Paragraphs(tok, paragraphs) if chunking is None else Chunks(tok, paragraphs, chunking)
     pool = name_pool(questions) if swapped_share else {}
     out: list[Window] = []
     for q in questions:
-        out.extend(passages.own(q, rng, other_window_share))
+        own = passages.own(q, rng, other_window_share)
+        out.extend(own)
+        if reworded:
+            extra = reworded * reworded_share(q.question, paragraphs[q.paragraph], idf)
+            out.extend(w for _ in range(int(extra + again.random())) for w in own if w.start > 0)
         for neg in negatives.get(q.id, ()):
             if rng.random() < negative_share:
                 out.extend(passages.unanswered(q.question, paragraphs[neg], rng, neg))

@@ -203,7 +203,8 @@ def prepare(args, tok) -> list:
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     negatives = hard_negatives(paragraphs, questions, args.negatives)
     windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed,
-                            args.removed_share, args.swapped_share, args.swap_numbers, chunking(args))
+                            args.removed_share, args.swapped_share, args.swap_numbers, chunking(args),
+                            args.reworded)
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(windows))
     os.replace(tmp, cache)
@@ -294,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of questions also asked with a name or year swapped for one their paragraph lacks")
     p.add_argument("--swap-numbers", action="store_true",
                    help="the swap may also replace a whole number or an ordinal (第X) the paragraph mentions")
+    p.add_argument("--reworded", type=float, default=0.0,
+                   help="weight answerable windows 1 + this x the share of the question's wording its paragraph lacks "
+                        "(counter-examples to 'a missing word means no answer'; 0: off)")
     p.add_argument("--chunk-passages", action="store_true",
                    help="read each training question against the product's chunks of its paragraph (what the "
                         "answerer reads) instead of the whole paragraph")

@@ -435,3 +435,37 @@ def test_chunked_passages_are_the_products_chunks_and_label_the_answer() -> None
             assert answers[question] not in passage
             seen["none"] += 1
     assert seen["answer"] >= len(questions) and seen["none"] >= len(questions)
+
+
+def test_the_reworded_share_weighs_what_the_paragraph_lacks_by_rarity() -> None:
+    """0 for a question worded as its paragraph; a word every question uses weighs nothing; the
+    share grows with the rare words the paragraph lacks."""
+    from reader_data import Question, question_idf, reworded_share
+
+    asked = ["会议应到委员多少名？", "会议实到委员多少名？", "会议共收到提案多少件？", "会议由谁主持？"]
+    idf = question_idf([Question(f"q{i}", q, 0, ((0, "x"),)) for i, q in enumerate(asked)])
+    assert idf["会议"] == 0.0 < idf["多少"] < idf["主持"]  # in every question: no weight; rarer, more
+    assert reworded_share("本次会议应到委员？", PARAGRAPH, idf) == 0.0
+    assert reworded_share("会议由谁主持？", "会议今天开幕。", idf) == 1.0  # only 会议 is there, and it weighs nothing
+    some = reworded_share("会议由谁主持？", "会议由区委书记主持。", idf)  # 谁 alone is missing
+    assert 0.0 < some < 1.0
+
+
+def test_reworded_questions_repeat_their_answerable_windows_and_leave_the_rest_alone() -> None:
+    """--reworded adds copies of answerable windows only, about weight x share of them, on top of
+    exactly the windows built without it."""
+    from collections import Counter
+
+    from reader_data import Question, build_windows
+
+    tok = Tokenizer(load_bundle().vocabulary)
+    questions = [Question("as-worded", "本次会议应到委员？", 0, ((PARAGRAPH.index("248名"), "248名"),)),
+                 Question("reworded", "本届大会计划出席的代表有几位？", 0, ((PARAGRAPH.index("248名"), "248名"),))]
+    plain = Counter(build_windows(tok, [PARAGRAPH], questions, {}, 1.0, 1.0, 0, removed_share=1.0))
+    heavy = Counter(build_windows(tok, [PARAGRAPH], questions, {}, 1.0, 1.0, 0, removed_share=1.0, reworded=10.0))
+    extra = heavy - plain
+    assert not plain - heavy  # nothing built without it is lost
+    assert extra and all(w.start > 0 for w in extra)
+    asked = {tuple(w.ids[1:w.ids.index(tok.eos)]) for w in extra.elements()}
+    assert asked == {tuple(tok.encode("本届大会计划出席的代表有几位？").ids)}  # only the reworded question
+    assert 5 <= sum(extra.values()) <= 10
