@@ -15,11 +15,11 @@ schools ("entity swap", one of the kinds of unanswerable question Rajpurkar et a
 SQuAD 2.0).
 
 With ``reworded`` = w the windows holding the answer are weighted 1 + w x the share of the
-question's wording its paragraph never uses (IDF-weighted, `reworded_share`), by giving them that
-many more times on average (the fraction by chance): swap
-training teaches "a word of the question missing from the passage means no answer", which also
-declines answerable questions worded apart from their passage (DRCD's more than CMRC's, the model
-card found); these positives are the counter-examples the data already holds.
+question's wording its paragraph never uses (IDF-weighted, `reworded_share`): given that many more
+times on average, the fraction by chance. Swap training teaches "a word of the question missing
+from the passage means no answer", which also declines answerable questions worded apart from their
+passage (DRCD's more than CMRC's, the model card found); these positives are the counter-examples
+the data already holds.
 
 With ``chunking`` every passage is one of the product's chunks of its paragraph instead of the
 whole paragraph (the answerer reads chunks of at most 240 characters; the paragraphs average 486):

@@ -321,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--keep and --teacher are two kinds of teacher: choose one")
     if args.keep > 0 and not args.init:
         p.error("--keep needs --init: it holds the outputs of the reader training starts from")
+    if args.reworded < 0:
+        p.error("--reworded is a weight: 0 (off) or more")
     if not 0.0 <= args.distil <= 1.0:
         p.error("--distil is a share of the loss: between 0 and 1")
     missing = [t for t in args.teacher or [] if not t.is_file()]

@@ -344,8 +344,9 @@ def test_distilling_brings_the_reader_towards_its_teachers(tmp_path) -> None:
     (["--teacher", "nowhere.safetensors"], "no teacher weights at nowhere.safetensors"),
     (["--teacher", "{w}", "--keep", "1.0", "--init", "{w}"], "choose one"),
     (["--teacher", "{w}", "--distil", "1.5"], "between 0 and 1"),
+    (["--reworded", "-1"], "0 (off) or more"),
 ])
-def test_teacher_options_are_checked_before_anything_is_written(tmp_path, capsys, extra, message) -> None:
+def test_training_options_are_checked_before_anything_is_written(tmp_path, capsys, extra, message) -> None:
     weights = tmp_path / "w.safetensors"
     weights.write_bytes(b"x")
     work = tmp_path / "work"
