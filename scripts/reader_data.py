@@ -1,30 +1,27 @@
-"""Training windows for the reader, built from the public SQuAD-format sets (no torch here).
+"""Training windows for the reader, built from SQuAD-format sets (no torch here).
 
-Each example is one window: <s> question </s> passage-window </s>, with the answer's first and last
-token, or (0, 0) when the window does not hold the answer ("no answer" points at <s>). Windows come
-from the question's own paragraph (stride over long paragraphs) and, for a share of the questions, a
-hard negative: the paragraph our BM25 ranks highest for the question that is not its own and does
-not contain its answer, and, for another share, the question's own paragraph with the sentence(s)
-holding the answer cut out (same topic, same names and numbers, no answer: the case of a news
-article about the right meeting that does not give the figure asked for; the same idea as the
-unanswerable questions of SQuAD 2.0, Rajpurkar et al. 2018, made without annotators), and, for a
-share, the question with one of its names (a place, person, organisation, year, number or ordinal
-that its paragraph mentions) swapped for another that the paragraph never mentions, read against the
-window that answered it: "how many schools did Pudong build" asked of an article about Zibo's
-schools ("entity swap", one of the kinds of unanswerable question Rajpurkar et al. 2018 list for
-SQuAD 2.0).
+Each example is one window: <s> question </s> heading </s> passage-window </s> (the heading, the
+article's headline and date as `qa.read.reader.heading` writes it, is left out of a share of the
+windows so the reader also reads articles that have none), with the answer's first and last token,
+or (0, 0) when the window does not hold the answer ("no answer" points at <s>). Spans are labelled in
+the passage only.
 
-With ``reworded`` = w the windows holding the answer are weighted 1 + w x the share of the
-question's wording its paragraph never uses (IDF-weighted, `reworded_share`): given that many more
-times on average, the fraction by chance. Swap training teaches "a word of the question missing
-from the passage means no answer", which also declines answerable questions worded apart from their
-passage (DRCD's more than CMRC's, the model card found); these positives are the counter-examples
-the data already holds.
-
-With ``chunking`` every passage is one of the product's chunks of its paragraph instead of the
-whole paragraph (the answerer reads chunks of at most 240 characters; the paragraphs average 486):
-the positives are the chunks holding the answer, and each "no answer" passage is the chunk of its
-paragraph that shares the most characters with the question (the most tempting one).
+Two sources: the news questions written for this project (`news_train`, traditional script, read
+as simplified as the answerer reads it; its own near-miss unanswerable questions; one in five needs
+the headline or the date) and a sample of the four Wikipedia sets, so the reader keeps what it
+learnt there. "No answer" windows of five kinds:
+- a hard negative: the paragraph our BM25 ranks highest for the question that is not its own and
+  lacks its answer;
+- a window of the question's own paragraph that does not hold the answer;
+- the question's own paragraph with the sentence(s) holding the answer cut out (same topic, names
+  and numbers, no answer; SQuAD 2.0's unanswerable questions, Rajpurkar et al. 2018, made without
+  annotators);
+- a near miss: the question with one year, number, ordinal, name, role or measure its paragraph
+  supports swapped for one it never mentions (another year's budget, the deputy where only the head
+  is named, revenue where only expenditure is given), read against the window that answered it;
+- news_train's own unanswerable questions, read against their article's most tempting window.
+A share of the news passages is read again with the noise of real archives: stray bytes and mojibake
+inserted, punctuation dropped (long unpunctuated lines), the answer left intact.
 """
 
 from __future__ import annotations
@@ -36,9 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.encoder.tokenizer import Tokenizer
-from qa.ingest.chunking import chunk_article
-from qa.read.reader import MAX_LEN, MAX_QUESTION, window_bounds
-from qa.records import Article
+from qa.read.reader import MAX_LEN, head_ids, heading, window_bounds
 from qa.text import sentence_spans
 
 MIN_REST = 40  # characters left after the cut; a shorter rest is no realistic passage
@@ -48,6 +43,16 @@ YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?=年)")
 NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.])")  # whole numbers (a year is swapped as a year)
 ORDINAL = re.compile(r"第[一二三四五六七八九十]+")
 CN_DIGITS = "零一二三四五六七八九"
+# Heads whose deputy news names apart ("the deputy where only the head is named").
+ROLES = ("市长", "县长", "区长", "省长", "镇长", "乡长", "局长", "厅长", "部长", "署长", "处长", "司长", "主任",
+         "书记", "院长", "校长", "主席", "所长", "队长", "会长", "董事长", "总经理", "秘书长", "检察长", "主委")
+# Measures a question can ask of where the article gives only the other one.
+MEASURES = (("收入", "支出"), ("进口", "出口"), ("死亡", "受伤"), ("最高", "最低"), ("增加", "减少"),
+            ("上升", "下降"), ("男性", "女性"), ("岁入", "岁出"), ("预算", "决算"), ("面积", "人口"),
+            ("长度", "金额"), ("公里", "万元"), ("总", "平均"))
+# What archives put into text: replacement characters, mojibake, stray control and box characters.
+STRAYS = ("\ufffd", "锟斤拷", "□", "■", "\u3000", "Â", "ï»¿", "\x7f", "?", "&nbsp;", "烫烫")
+DROPPABLE = set("，。、；：！？,.;:")
 
 SETS = ("cmrc2018_train.json", "cmrc2018_trial.json", "drcd_test.json", "xquad_zh.json")
 
@@ -57,7 +62,15 @@ class Question:
     id: str
     question: str
     paragraph: int  # index into the paragraph list
-    answers: tuple[tuple[int, str], ...]  # (start, text) in the paragraph
+    answers: tuple[tuple[int, str], ...]  # (start, text) in the paragraph; () when unanswerable
+    news: bool = False
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    title: str
+    date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,76 +86,113 @@ def _t2s_aligned(text: str, convert) -> str | None:
     return out if len(out) == len(text) else None
 
 
-def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int, tune_drcd: int = 0):
-    """Paragraphs and questions for training, plus held-out SQuAD-format sets (DRCD kept traditional):
-    ``drcd_holdout`` (the traditional-script report set), ``cmrc_train_holdout`` (for tuning) and, when
-    ``tune_drcd`` > 0, ``drcd_tune``: about that many more DRCD questions, whole paragraphs, for choosing
-    the traditional-script threshold on questions that are neither trained on nor reported."""
+def _held(paras: list[dict], titles: list[str], taken: list[int], extra=None) -> dict:
+    """A SQuAD-format set of the paragraphs ``taken``, each under its article's title (and date)."""
+    data = []
+    for i in sorted(taken):
+        entry = {"title": titles[i], "paragraphs": [paras[i]]}
+        entry.update(extra(i) if extra else {})
+        data.append(entry)
+    return {"version": "holdout", "data": data}
+
+
+def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int):
+    """Wikipedia paragraphs and questions for training, plus held-out SQuAD-format sets (whole
+    paragraphs, under their titles): ``drcd_holdout`` (kept traditional, the traditional-script report
+    set) and ``cmrc_train_holdout`` (for tuning)."""
     import opencc
 
     convert = opencc.OpenCC("t2s").convert
     rng = random.Random(seed)
-    paragraphs: list[str] = []
+    paragraphs: list[Paragraph] = []
     questions: list[Question] = []
     held: dict[str, dict] = {}
     for name in SETS:
         data = json.loads((root / name).read_text(encoding="utf-8"))
         paras = [p for article in data["data"] for p in article["paragraphs"]]
+        titles = [article.get("title", "") for article in data["data"] for _ in article["paragraphs"]]
         order = list(range(len(paras)))
         rng.shuffle(order)
         drcd = name.startswith("drcd")
-        wanted = [("drcd_holdout", holdout_drcd), ("drcd_tune", tune_drcd)] if drcd else \
-            [("cmrc_train_holdout", holdout_cmrc)] if name == "cmrc2018_train.json" else []
-        hold: set[int] = set()
-        rest = iter(order)  # each held-out set takes the next paragraphs of one shuffled order
-        for key, n in wanted:
-            taken: list[int] = []
-            count = 0
-            while count < n and (i := next(rest, None)) is not None:
-                taken.append(i)
-                count += len(paras[i]["qas"])
-            if taken:
-                kept = [paras[i] for i in sorted(taken)]
-                held[key] = {"version": "holdout", "data": [{"title": "", "paragraphs": kept}]}
-                hold.update(taken)
+        key, n = ("drcd_holdout", holdout_drcd) if drcd else \
+            ("cmrc_train_holdout", holdout_cmrc) if name == "cmrc2018_train.json" else ("", 0)
+        taken: list[int] = []
+        count = 0
+        for i in order:
+            if count >= n:
+                break
+            taken.append(i)
+            count += len(paras[i]["qas"])
+        if taken:
+            held[key] = _held(paras, titles, taken)
+        hold = set(taken)
         for i, p in enumerate(paras):
             if i in hold:
                 continue
-            context = p["context"]
+            context, title = p["context"], titles[i]
             if drcd:
-                converted = _t2s_aligned(context, convert)
-                if converted is None:
+                context, title = _t2s_aligned(context, convert), convert(title)
+                if context is None:
                     continue
-                context = converted
             index = len(paragraphs)
-            paragraphs.append(context)
+            paragraphs.append(Paragraph(context, title))
             for qa in p["qas"]:
-                q = qa["question"]
-                if drcd:
-                    q = convert(q)
                 answers = tuple(
                     (a["answer_start"], context[a["answer_start"] : a["answer_start"] + len(a["text"])])
                     for a in qa["answers"]
                     if a["text"].strip()
                 )
                 if answers:
-                    questions.append(Question(qa["id"], q, index, answers))
+                    questions.append(Question(qa["id"], convert(qa["question"]) if drcd else qa["question"],
+                                              index, answers))
     return paragraphs, questions, held
 
 
+def load_news(path: Path, holdout_articles: int, seed: int):
+    """news_train's articles (read as simplified, as the answerer reads them) and questions, answerable
+    and not, with ``holdout_articles`` whole articles held out (kept as written) as ``news_holdout``."""
+    import opencc
+
+    convert = opencc.OpenCC("t2s").convert
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    order = list(range(len(data)))
+    random.Random(seed).shuffle(order)
+    hold = set(order[:holdout_articles])
+    kept = [a for i, a in enumerate(data) if i in hold]
+    held = {"version": "holdout", "data": kept}
+    paragraphs: list[Paragraph] = []
+    questions: list[Question] = []
+    for i, article in enumerate(data):
+        if i in hold:
+            continue
+        for p in article["paragraphs"]:
+            context = _t2s_aligned(p["context"], convert)
+            if context is None:
+                continue
+            index = len(paragraphs)
+            paragraphs.append(Paragraph(context, convert(article.get("title", "")), article.get("date")))
+            for qa in p["qas"]:
+                answers = () if qa.get("is_impossible") else tuple(
+                    (a["answer_start"], context[a["answer_start"] : a["answer_start"] + len(a["text"])])
+                    for a in qa["answers"] if a["text"].strip())
+                if answers or qa.get("is_impossible"):
+                    questions.append(Question(qa["id"], convert(qa["question"]), index, answers, news=True))
+    return paragraphs, questions, {"news_holdout": held}
+
+
 def hard_negatives(paragraphs: list[str], questions: list[Question], per_question: int = 1) -> dict[str, list[int]]:
-    """For each question, the ``per_question`` highest-ranked BM25 paragraphs that are not its own
-    and lack its answer."""
+    """For each answerable question, the ``per_question`` highest-ranked BM25 paragraphs that are not
+    its own and lack its answer."""
     import bm25s
     import jieba
 
     jieba.setLogLevel(60)
+    questions = [q for q in questions if q.answers]
     tokenised = [[w for w in jieba.cut_for_search(p) if w.strip()] for p in paragraphs]
     retriever = bm25s.BM25()
     retriever.index(tokenised, show_progress=False)
     queries = [[w for w in jieba.cut_for_search(q.question) if w.strip()] or ["的"] for q in questions]
-    docs, _ = retriever.retrieve(queries, k=min(5 * per_question, len(paragraphs)),
-                                 show_progress=False)
+    docs, _ = retriever.retrieve(queries, k=min(5 * per_question, len(paragraphs)), show_progress=False)
     out: dict[str, list[int]] = {}
     for q, ranked in zip(questions, docs):
         found = [int(d) for d in ranked
@@ -192,16 +242,30 @@ def _chinese(n: int) -> str:
 
 
 def _standalone(number: str, text: str) -> bool:
-    return re.search(rf"(?<![\d.]){number}(?![\d.])", text) is not None
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
 
 
-def swapped(
-    question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random, with_numbers: bool = True
-) -> str | None:
-    """The question with one name, year, number or ordinal its paragraph mentions replaced by one of
-    the same kind the paragraph never mentions (so the paragraph no longer answers it), or None when
-    it has none. SQuAD 2.0's entity swap covers entities, numbers and dates alike; with_numbers=False
-    swaps names and years only, as the data of the shipped reader did."""
+def _word_swaps(question: str, paragraph: str) -> list[tuple[str, str]]:
+    """(old, new) replacements of a role by its deputy and of a measure by its counterpart, where the
+    paragraph supports the old word and never mentions the new one."""
+    out = []
+    for role in ROLES:
+        deputy = "副" + role
+        if role in question and deputy not in question and role in paragraph and deputy not in paragraph:
+            out.append((role, deputy))
+    for a, b in MEASURES:
+        for old, new in ((a, b), (b, a)):
+            if old in question and new not in question and old in paragraph and new not in paragraph:
+                out.append((old, new))
+    return out
+
+
+def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random) -> str | None:
+    """The question with one name, year, number, ordinal, role or measure its paragraph supports
+    replaced by one of the same kind the paragraph never mentions (so the paragraph no longer answers
+    it), or None when it has none: the near misses news readers meet (another year's budget, another
+    county, the deputy, expenditure for revenue). SQuAD 2.0's entity swap covers entities, numbers and
+    dates alike."""
     import jieba.posseg
 
     names = [w for w in jieba.posseg.cut(question)
@@ -209,13 +273,18 @@ def swapped(
     all_years = list(YEAR.finditer(question))
     years = [m for m in all_years if m.group(1) in paragraph]
     year_starts = {y.start(1) for y in all_years}  # a year is swapped as a year, never as a number
-    numbers = [m for m in NUMBER.finditer(question) if with_numbers
-               and m.start() not in year_starts and _standalone(m.group(0), paragraph)]
-    ordinals = [m for m in ORDINAL.finditer(question) if with_numbers and m.group(0) in paragraph]
+    numbers = [m for m in NUMBER.finditer(question)
+               if m.start() not in year_starts and _standalone(m.group(0), paragraph)]
+    ordinals = [m for m in ORDINAL.finditer(question) if m.group(0) in paragraph]
     spans = [*years, *numbers, *ordinals]
-    if not names and not spans:
+    words = _word_swaps(question, paragraph)
+    total = len(names) + len(spans) + len(words)
+    if not total:
         return None
-    pick = rng.randrange(len(names) + len(spans))
+    pick = rng.randrange(total)
+    if pick >= len(names) + len(spans):
+        old, new = words[pick - len(names) - len(spans)]
+        return question.replace(old, new, 1)
     if pick < len(names):
         old = names[pick].word
         for _ in range(20):  # a few draws: most names of a large pool are absent from one paragraph
@@ -232,7 +301,6 @@ def swapped(
             value = int(m.group(1) if m.re is YEAR else m.group(0))
             new = str(value + rng.choice((-3, -2, -1, 1, 2, 3)) if m.re is YEAR else
                       rng.choice((value + 1, value + 2, value * 2, max(value - 1, 1), value * 10)))
-            # A year as a substring, as before numbers were swapped (the shipped reader's data).
             absent = new not in paragraph if m.re is YEAR else not _standalone(new, paragraph) and new != m.group(0)
         if absent:
             a, b = (m.start(1), m.end(1)) if m.re is YEAR else (m.start(), m.end())
@@ -240,12 +308,54 @@ def swapped(
     return None
 
 
+def noisy(text: str, answer: tuple[int, int] | None, rng: random.Random) -> tuple[str, tuple[int, int] | None]:
+    """The text as messy archives hold it: stray characters and mojibake inserted, or punctuation
+    dropped into long unpunctuated lines; never inside the answer. Returns the text and the answer's
+    new span."""
+    s, e = answer if answer is not None else (-1, -1)
+    insert, drop = (0.02, 0.0) if rng.random() < 0.5 else (0.005, 0.7)
+    out: list[str] = []
+    new_s = new_e = -1
+    for i, ch in enumerate(text):
+        if i == s:
+            new_s = sum(map(len, out))
+        if i == e:
+            new_e = sum(map(len, out))
+        inside = s <= i < e
+        if not inside and i != e and rng.random() < insert:
+            out.append(rng.choice(STRAYS))
+            if i == s:
+                new_s = sum(map(len, out))
+        if not inside and ch in DROPPABLE and rng.random() < drop:
+            continue
+        out.append(ch)
+    result = "".join(out)
+    if answer is None:
+        return result, None
+    if e == len(text):
+        new_e = len(result)
+    return result, (new_s, new_e)
+
+
+class Encoder:
+    """The tokenizer with the headings it has encoded remembered (each article's is asked often)."""
+
+    def __init__(self, tok: Tokenizer) -> None:
+        self.tok = tok
+        self.headings: dict[str, list[int]] = {}
+
+    def heading(self, text: str) -> list[int]:
+        if text not in self.headings:
+            self.headings[text] = list(self.tok.encode(text).ids) if text else []
+        return self.headings[text]
+
+
 def windows_for(
-    tok: Tokenizer, question: str, passage_enc, answer: tuple[int, int] | None
+    enc: Encoder, question: str, passage_enc, answer: tuple[int, int] | None, head_text: str = ""
 ) -> list[Window]:
     """All stride windows of a passage for one question; the answer span (chars) labels them."""
-    q_ids = list(tok.encode(question).ids)[:MAX_QUESTION]
-    head = [tok.bos, *q_ids, tok.eos]
+    tok = enc.tok
+    head = head_ids(tok.bos, tok.eos, list(tok.encode(question).ids), enc.heading(head_text))
     ids, starts, ends = passage_enc.ids, passage_enc.starts, passage_enc.ends
     out: list[Window] = []
     for a, b in window_bounds(len(ids), MAX_LEN - len(head) - 1):
@@ -260,154 +370,71 @@ def windows_for(
     return out
 
 
-def chunk_spans(paragraph: str, chunking: tuple[int, int]) -> list[tuple[int, int]]:
-    """The product's chunks of a paragraph, (start, end) in it: ``chunking`` = (characters, overlap)."""
-    return [(c.start, c.end) for c in chunk_article(Article("p", "", paragraph, ""), *chunking)]
+def tempting(question: str, windows: list[Window]) -> Window:
+    """The window sharing the most distinct tokens with the question (the most tempting one)."""
+    q = set(windows[0].ids[: windows[0].ids.index(windows[0].ids[-1])])
+    return max(windows, key=lambda w: len(q.intersection(w.ids)))
 
 
-def tempting(question: str, texts: list[str]) -> int:
-    """Index of the text sharing the most distinct characters with the question."""
-    chars = set(question)
-    return max(range(len(texts)), key=lambda i: len(chars.intersection(texts[i])))
+@dataclass(frozen=True)
+class Mix:
+    """How often each kind of window is given (shares are chances per question)."""
+
+    negatives: int = 2  # BM25 hard-negative paragraphs per question
+    negative_share: float = 1.0
+    other_share: float = 0.5
+    removed_share: float = 0.6
+    swapped_share: float = 1.0
+    noise_share: float = 0.5  # news questions read again from a noisy copy of their article
+    title_share: float = 0.9  # windows that read the heading
+    date_share: float = 0.5  # of those, news windows whose heading carries the date
 
 
-class Paragraphs:
-    """Passages are whole paragraphs, read in stride windows (how the shipped readers learnt)."""
-
-    def __init__(self, tok: Tokenizer, paragraphs: list[str]) -> None:
-        self.tok = tok
-        self.paragraphs = paragraphs
-        self.encoded = [tok.encode(p) for p in paragraphs]
-
-    def own(self, q: Question, rng: random.Random, other_share: float) -> list[Window]:
-        """The windows holding the answer and, at ``other_share``, one of the paragraph's others."""
-        start, text = q.answers[0]
-        own = windows_for(self.tok, q.question, self.encoded[q.paragraph], (start, start + len(text)))
-        out = [w for w in own if w.start > 0]
-        others = [w for w in own if w.start == 0]
-        if others and rng.random() < other_share:
-            out.append(rng.choice(others))
-        return out
-
-    def unanswered(self, question: str, text: str, rng: random.Random, paragraph: int | None = None) -> list[Window]:
-        """One "no answer" window of ``text`` (paragraph ``paragraph`` when it is one)."""
-        encoding = self.tok.encode(text) if paragraph is None else self.encoded[paragraph]
-        return [rng.choice(windows_for(self.tok, question, encoding, None))]
-
-    def holding(self, q: Question):
-        """The passage holding the answer, encoded, and the answer's span in it (None: none holds it)."""
-        start, text = q.answers[0]
-        return self.encoded[q.paragraph], (start, start + len(text))
-
-
-class Chunks:
-    """Passages are the product's chunks of each paragraph (what the answerer reads); each "no
-    answer" passage is the chunk that shares the most characters with the question."""
-
-    def __init__(self, tok: Tokenizer, paragraphs: list[str], chunking: tuple[int, int]) -> None:
-        self.tok = tok
-        self.paragraphs = paragraphs
-        self.chunking = chunking
-        self.spans = [chunk_spans(p, chunking) for p in paragraphs]
-
-    def _holding(self, q: Question, s: int, e: int):
-        """The chunk [s, e) encoded and the answer's span in it, or None when it does not hold it."""
-        start, text = q.answers[0]
-        if not (s <= start and start + len(text) <= e):
-            return None
-        return self.tok.encode(self.paragraphs[q.paragraph][s:e]), (start - s, start - s + len(text))
-
-    def own(self, q: Question, rng: random.Random, other_share: float) -> list[Window]:
-        paragraph = self.paragraphs[q.paragraph]
-        out: list[Window] = []
-        lacking: list[str] = []
-        for s, e in self.spans[q.paragraph]:
-            if (held := self._holding(q, s, e)) is not None:
-                out += [w for w in windows_for(self.tok, q.question, *held) if w.start > 0]
-            elif not any(t in paragraph[s:e] for _, t in q.answers):
-                lacking.append(paragraph[s:e])
-        if lacking and rng.random() < other_share:
-            piece = lacking[tempting(q.question, lacking)]
-            out += windows_for(self.tok, q.question, self.tok.encode(piece), None)[:1]
-        return out
-
-    def unanswered(self, question: str, text: str, rng: random.Random, paragraph: int | None = None) -> list[Window]:
-        spans = self.spans[paragraph] if paragraph is not None else chunk_spans(text, self.chunking)
-        pieces = [text[s:e] for s, e in spans] or [text]
-        piece = pieces[tempting(question, pieces)]
-        return windows_for(self.tok, question, self.tok.encode(piece), None)[:1]
-
-    def holding(self, q: Question):
-        return next((held for s, e in self.spans[q.paragraph] if (held := self._holding(q, s, e))), None)
-
-
-def question_idf(questions: list[Question]) -> dict[str, float]:
-    """Inverse document frequency of each jieba word over the training questions: the words every
-    question uses (什么, 哪个, 的) weigh little in `reworded_share`, names and content words much."""
-    import math
-
-    import jieba
-
-    jieba.setLogLevel(60)
-    df: dict[str, int] = {}
-    for q in questions:
-        for w in set(jieba.lcut(q.question)):
-            df[w] = df.get(w, 0) + 1
-    n = len(questions)
-    return {w: math.log((n + 1) / (c + 1)) for w, c in df.items()}
-
-
-def reworded_share(question: str, paragraph: str, idf: dict[str, float]) -> float:
-    """The IDF-weighted share of the question's words (those with a letter, digit or Han character)
-    that never occur in the paragraph: 0 when it is worded as its paragraph, near 1 when it is not."""
-    import jieba
-
-    words = [w for w in jieba.lcut(question) if any(ch.isalnum() for ch in w)]
-    total = sum(idf.get(w, 0.0) for w in words)
-    if total <= 0:
-        return 0.0
-    return sum(idf.get(w, 0.0) for w in words if w not in paragraph) / total
-
-
-def build_windows(
-    tok: Tokenizer,
-    paragraphs: list[str],
-    questions: list[Question],
-    negatives: dict[str, list[int]],
-    negative_share: float,
-    other_window_share: float,
-    seed: int,
-    removed_share: float = 0.0,
-    swapped_share: float = 0.0,
-    swap_numbers: bool = False,
-    chunking: tuple[int, int] | None = None,
-    reworded: float = 0.0,
-) -> list[Window]:
+def build_windows(tok: Tokenizer, paragraphs: list[Paragraph], questions: list[Question],
+                  negatives: dict[str, list[int]], mix: Mix, seed: int) -> list[Window]:
     rng = random.Random(seed)
-    # Its own generator, so the rest of the windows are those built without ``reworded``.
-    again = random.Random(seed + 1)
-    idf = question_idf(questions) if reworded else {}
-    passages = Paragraphs(tok, paragraphs) if chunking is None else Chunks(tok, paragraphs, chunking)
-    pool = name_pool(questions) if swapped_share else {}
+    enc = Encoder(tok)
+    encoded = [tok.encode(p.text) for p in paragraphs]
+    pool = name_pool(questions) if mix.swapped_share else {}
+
+    def head(i: int) -> str:
+        p = paragraphs[i]
+        if rng.random() >= mix.title_share:
+            return ""
+        return heading(p.title, p.date if rng.random() < mix.date_share else None)
+
     out: list[Window] = []
     for q in questions:
-        own = passages.own(q, rng, other_window_share)
-        out.extend(own)
-        if reworded:
-            extra = reworded * reworded_share(q.question, paragraphs[q.paragraph], idf)
-            out.extend(w for _ in range(int(extra + again.random())) for w in own if w.start > 0)
+        p = paragraphs[q.paragraph]
+        if not q.answers:  # a written near miss: the most tempting window and one other, "no answer"
+            asked = windows_for(enc, q.question, encoded[q.paragraph], None, head(q.paragraph))
+            out.append(tempting(q.question, asked))
+            if len(asked) > 1 and rng.random() < mix.other_share:
+                out.append(rng.choice(asked))
+            continue
+        start, text = q.answers[0]
+        span = (start, start + len(text))
+        own = windows_for(enc, q.question, encoded[q.paragraph], span, head(q.paragraph))
+        out += [w for w in own if w.start > 0]
+        others = [w for w in own if w.start == 0]
+        if others and rng.random() < mix.other_share:
+            out.append(rng.choice(others))
+        if q.news and rng.random() < mix.noise_share:
+            messy, moved = noisy(p.text, span, rng)
+            out += [w for w in windows_for(enc, q.question, tok.encode(messy), moved, head(q.paragraph))
+                    if w.start > 0]
         for neg in negatives.get(q.id, ()):
-            if rng.random() < negative_share:
-                out.extend(passages.unanswered(q.question, paragraphs[neg], rng, neg))
-        if removed_share and rng.random() < removed_share:
-            rest = without_answer(paragraphs[q.paragraph], q.answers)
+            if rng.random() < mix.negative_share:
+                out.append(rng.choice(windows_for(enc, q.question, encoded[neg], None, head(neg))))
+        if mix.removed_share and rng.random() < mix.removed_share:
+            rest = without_answer(p.text, q.answers)
             if rest is not None:
-                out.extend(passages.unanswered(q.question, rest, rng))
-        if swapped_share and rng.random() < swapped_share and (held := passages.holding(q)) is not None:
-            other = swapped(q.question, paragraphs[q.paragraph], pool, rng, swap_numbers)
+                out.append(rng.choice(windows_for(enc, q.question, tok.encode(rest), None, head(q.paragraph))))
+        if mix.swapped_share and rng.random() < mix.swapped_share:
+            other = swapped(q.question, p.text, pool, rng)
             if other is not None:
                 # The window that holds the original answer: the most tempting one, labelled "no answer".
-                asked = windows_for(tok, other, *held)
+                asked = windows_for(enc, other, encoded[q.paragraph], span, head(q.paragraph))
                 w = next((w for w in asked if w.start > 0), asked[0])
                 out.append(Window(w.ids, 0, 0))
     rng.shuffle(out)

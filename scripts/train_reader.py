@@ -14,8 +14,6 @@ To train on another machine (a GPU) that has torch but not this package's data, 
 sees it). The exported weights do not hold the token table, so they are the same whichever way the
 rows were numbered.
 
-`--teacher A B ...` distils readers into one: the mean of their start and end logits is a soft
-target on every window, `--distil` of the loss (see models/README.md for what it gave).
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # reader_data beside this script
 
-from reader_data import Window, build_windows, hard_negatives, load_sets  # noqa: E402
+from reader_data import Mix, Window, build_windows, hard_negatives, load_news, load_sets  # noqa: E402
 
 from qa.encoder.bundle import LAYER_MATRICES, LAYER_VECTORS, Bundle, Config, dequantize, load_bundle  # noqa: E402
 from qa.encoder.model import layer_weights  # noqa: E402
@@ -124,36 +122,6 @@ def span_loss(start_logits, end_logits, passage_mask, starts, ends):
     return (ce(s, starts) + ce(e, ends)) / 2
 
 
-def distribution_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, rows):
-    """KL divergence from the teacher's start and end distributions (over the passage and <s>) to
-    the model's, averaged over the windows in `rows` (0 when there are none)."""
-    if not bool(rows.any()):
-        return start_logits.sum() * 0.0
-    allowed = passage_mask[rows].clone()
-    allowed[:, 0] = True
-
-    def kl(student, teacher):
-        log_p = nn.functional.log_softmax(student[rows].float().masked_fill(~allowed, -1e4), dim=-1)
-        log_q = nn.functional.log_softmax(teacher[rows].float().masked_fill(~allowed, -1e4), dim=-1)
-        return nn.functional.kl_div(log_p, log_q, log_target=True, reduction="batchmean")
-
-    return (kl(start_logits, teacher_start) + kl(end_logits, teacher_end)) / 2
-
-
-def keep_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, starts):
-    """The distribution loss on the windows that hold an answer only. Training on new "no answer"
-    examples (swaps) moves every margin; this holds the margins of answerable windows where the
-    starting reader had them, so a threshold chosen on one kind of text keeps its meaning on another
-    ("learning without forgetting": Li & Hoiem, ECCV 2016; distillation as in Hinton et al. 2015)."""
-    return distribution_loss(start_logits, end_logits, teacher_start, teacher_end, passage_mask, starts > 0)
-
-
-def ensemble_logits(teachers, ids, mask):
-    """The teachers' start and end logits averaged: what `scripts/ensemble_reader.py` reads with."""
-    outs = [t(ids, mask) for t in teachers]
-    return tuple(torch.stack([o[k].float() for o in outs]).mean(0) for k in (0, 1))
-
-
 def batches(windows, batch_size: int, eos: int, pad: int, seed: int):
     """Batches in a fixed order; within groups of 50 batches windows are sorted by length (less padding)."""
     rng = random.Random(seed)
@@ -175,21 +143,12 @@ def collate(batch, eos: int, pad: int):
     for i, w in enumerate(batch):
         ids[i, : len(w.ids)] = torch.tensor(w.ids)
         mask[i, : len(w.ids)] = True
-        first_sep = w.ids.index(eos)
-        pmask[i, first_sep + 1 : len(w.ids) - 1] = True
+        # The passage follows the head's last </s> (after the question, or after the heading).
+        last_sep = max(j for j, t in enumerate(w.ids[:-1]) if t == eos)
+        pmask[i, last_sep + 1 : len(w.ids) - 1] = True
     starts = torch.tensor([w.start for w in batch])
     ends = torch.tensor([w.end for w in batch])
     return ids, mask, pmask, starts, ends
-
-
-def chunking(args) -> tuple[int, int] | None:
-    """(characters, overlap) of the product's chunks when --chunk-passages, else None (whole paragraphs)."""
-    if not args.chunk_passages:
-        return None
-    from qa.config import default_settings
-
-    settings = default_settings()
-    return settings.chunk_chars, settings.overlap_sentences
 
 
 def prepare(args, tok) -> list:
@@ -197,20 +156,29 @@ def prepare(args, tok) -> list:
     if cache.exists():
         return pickle.loads(cache.read_bytes())
     t0 = time.time()
-    paragraphs, questions, held = load_sets(args.data, args.holdout_drcd, args.holdout_cmrc, args.seed,
-                                            args.tune_drcd)
+    paragraphs, questions, held = load_sets(args.data, args.holdout_drcd, args.holdout_cmrc, args.seed)
+    # A sample of the Wikipedia questions keeps what the reader learnt there; news is what it is for.
+    questions = random.Random(args.seed).sample(questions, min(args.wiki_questions, len(questions)))
+    if args.news:
+        news_paragraphs, news_questions, news_held = load_news(args.news, args.holdout_news, args.seed)
+        base = len(paragraphs)
+        paragraphs += news_paragraphs
+        questions += [dataclasses.replace(q, paragraph=q.paragraph + base) for q in news_questions]
+        held.update(news_held)
     for name, data in held.items():
         (args.work / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    negatives = hard_negatives(paragraphs, questions, args.negatives)
-    windows = build_windows(tok, paragraphs, questions, negatives, args.negative_share, args.other_share, args.seed,
-                            args.removed_share, args.swapped_share, args.swap_numbers, chunking(args),
-                            args.reworded)
+    mix = Mix(negatives=args.negatives, negative_share=args.negative_share, other_share=args.other_share,
+              removed_share=args.removed_share, swapped_share=args.swapped_share, noise_share=args.noise_share,
+              title_share=args.title_share, date_share=args.date_share)
+    negatives = hard_negatives([p.text for p in paragraphs], questions, args.negatives)
+    windows = build_windows(tok, paragraphs, questions, negatives, mix, args.seed)
     tmp = cache.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(windows))
     os.replace(tmp, cache)
     stats = {
         "paragraphs": len(paragraphs),
         "questions": len(questions),
+        "news_questions": sum(q.news for q in questions),
         "windows": len(windows),
         "no_answer_windows": sum(w.start == 0 for w in windows),
         "held_out": {k: sum(len(p["qas"]) for a in v["data"] for p in a["paragraphs"]) for k, v in held.items()},
@@ -282,33 +250,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--news", type=Path, default=Path(__file__).resolve().parents[1].parent
+                   / "shared/datasets/news_train/news_train.json", help="news questions (SQuAD 2.0 with titles, dates)")
+    p.add_argument("--holdout-news", type=int, default=24, help="news articles held out (for thresholds, calibration)")
+    p.add_argument("--wiki-questions", type=int, default=1500, help="Wikipedia questions sampled into the mix")
     p.add_argument("--holdout-drcd", type=int, default=300, help="DRCD questions held out (whole paragraphs)")
-    p.add_argument("--tune-drcd", type=int, default=0,
-                   help="more DRCD questions held out (whole paragraphs) to choose the traditional-script threshold on")
     p.add_argument("--holdout-cmrc", type=int, default=400, help="CMRC train questions held out for tuning")
-    p.add_argument("--negatives", type=int, default=1, help="BM25 hard-negative paragraphs per question")
-    p.add_argument("--negative-share", type=float, default=0.35, help="chance each of them is used")
-    p.add_argument("--other-share", type=float, default=0.25)
-    p.add_argument("--removed-share", type=float, default=0.0,
+    p.add_argument("--negatives", type=int, default=2, help="BM25 hard-negative paragraphs per question")
+    p.add_argument("--negative-share", type=float, default=1.0, help="chance each of them is used")
+    p.add_argument("--other-share", type=float, default=0.5)
+    p.add_argument("--removed-share", type=float, default=0.6,
                    help="share of questions also given their own paragraph with the answer's sentence cut out")
-    p.add_argument("--swapped-share", type=float, default=0.0,
-                   help="share of questions also asked with a name or year swapped for one their paragraph lacks")
-    p.add_argument("--swap-numbers", action="store_true",
-                   help="the swap may also replace a whole number or an ordinal (第X) the paragraph mentions")
-    p.add_argument("--reworded", type=float, default=0.0,
-                   help="weight answerable windows 1 + this x the share of the question's wording its paragraph lacks "
-                        "(counter-examples to 'a missing word means no answer'; 0: off)")
-    p.add_argument("--chunk-passages", action="store_true",
-                   help="read each training question against the product's chunks of its paragraph (what the "
-                        "answerer reads) instead of the whole paragraph")
+    p.add_argument("--swapped-share", type=float, default=1.0,
+                   help="share of questions also asked with a year, number, name, role or measure swapped "
+                        "for one their paragraph lacks")
+    p.add_argument("--noise-share", type=float, default=0.5, help="news questions also read from a noisy copy")
+    p.add_argument("--title-share", type=float, default=0.9, help="windows that read the headline first")
+    p.add_argument("--date-share", type=float, default=0.5, help="of those, the share whose heading has the date")
     p.add_argument("--init", type=Path, help="start from these weights, a checkpoint or exported .safetensors "
                    "(a fresh optimiser and schedule)")
-    p.add_argument("--keep", type=float, default=0.0,
-                   help="weight of a loss holding answerable windows' outputs at the --init reader's (0: off)")
-    p.add_argument("--teacher", type=Path, nargs="+",
-                   help="distil from these readers (.safetensors): their mean logits are a soft target, every window")
-    p.add_argument("--distil", type=float, default=0.8,
-                   help="with --teacher, the soft target's share of the loss (the labels' is the rest)")
     p.add_argument("--save-every", type=int, default=50)
     p.add_argument("--threads", type=int, default=int(os.environ.get("QA_THREADS", "0")) or None)
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX-512 BF16, GPUs)")
@@ -317,17 +277,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pack", type=Path, help="write the windows and starting weights to this .npz and exit")
     p.add_argument("--from-pack", type=Path, help="train from a file written by --pack (torch and NumPy only)")
     args = p.parse_args(argv)
-    if args.keep > 0 and args.teacher:
-        p.error("--keep and --teacher are two kinds of teacher: choose one")
-    if args.keep > 0 and not args.init:
-        p.error("--keep needs --init: it holds the outputs of the reader training starts from")
-    if args.reworded < 0:
-        p.error("--reworded is a weight: 0 (off) or more")
-    if not 0.0 <= args.distil <= 1.0:
-        p.error("--distil is a share of the loss: between 0 and 1")
-    missing = [t for t in args.teacher or [] if not t.is_file()]
-    if missing:
-        p.error(f"no teacher weights at {missing[0]}: give exported .safetensors files")
     args.work.mkdir(parents=True, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -367,12 +316,6 @@ def main(argv: list[str] | None = None) -> int:
         save(args.export, model.export(), {"step": str(step)})
         print(f"exported step {step} to {args.export}")
         return 0
-    # --keep: the reader training starts from, loaded again from --init (a resumed run's model has
-    # moved on); --teacher: an ensemble whose averaged logits the model learns to reproduce, so one
-    # reader reads at one reader's cost as the ensemble does (Hinton et al., "Distilling the
-    # knowledge in a neural network", 2015).
-    teachers = [load_init(Reader(bundle).to(device), t, device).eval().requires_grad_(False)
-                for t in (args.teacher or ([args.init] if args.keep > 0 else []))]
     if not args.from_pack:
         windows = prepare(args, tok)
     plan = []
@@ -388,19 +331,6 @@ def main(argv: list[str] | None = None) -> int:
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
             s_logits, e_logits = model(ids, mask)
         loss = span_loss(s_logits, e_logits, pmask, starts, ends)
-        if args.teacher:
-            with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
-                t_s, t_e = ensemble_logits(teachers, ids, mask)
-            soft = distribution_loss(s_logits, e_logits, t_s, t_e, pmask, torch.ones_like(starts, dtype=torch.bool))
-            loss = (1 - args.distil) * loss + args.distil * soft
-        elif teachers:
-            with torch.no_grad(), torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=args.bf16):
-                rows = starts > 0
-                t_s = torch.zeros_like(s_logits)
-                t_e = torch.zeros_like(e_logits)
-                if bool(rows.any()):  # the starting reader reads only the windows the loss compares
-                    t_s[rows], t_e[rows] = (t.to(t_s.dtype) for t in teachers[0](ids[rows], mask[rows]))
-            loss = loss + args.keep * keep_loss(s_logits, e_logits, t_s, t_e, pmask, starts)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -111,6 +111,36 @@ def citation_valid(quote: dict, article_text: dict[str, str]) -> bool:
     return text is not None and text[quote["start"]:quote["end"]] == quote["text"]
 
 
+CALIBRATION_BINS = 10
+
+
+def outcome_right(row: dict) -> bool:
+    """Whether what a user was shown is right: an answer holding a gold answer (in the answer or its
+    first quote), or "not found" for a question the articles do not answer."""
+    return bool(row["correct"]) if not row["abstained"] else not row["expected"]
+
+
+def reliability(rows: list[dict], bins: int = CALIBRATION_BINS) -> list[dict]:
+    """Equal-width confidence bins of the shown outcomes: [{"low", "high", "n", "confidence",
+    "accuracy"}], empty bins left out (the reliability diagram of Guo et al., ICML 2017)."""
+    out = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [r for r in rows if low <= r["confidence"] < high or (b == bins - 1 and r["confidence"] == 1.0)]
+        if inside:
+            out.append({"low": low, "high": high, "n": len(inside),
+                        "confidence": sum(r["confidence"] for r in inside) / len(inside),
+                        "accuracy": sum(outcome_right(r) for r in inside) / len(inside)})
+    return out
+
+
+def expected_calibration_error(rows: list[dict], bins: int = CALIBRATION_BINS) -> float | None:
+    """ECE of the shown confidence: the bins' |accuracy - confidence| weighted by their share."""
+    if not rows:
+        return None
+    return round(sum(b["n"] * abs(b["accuracy"] - b["confidence"]) for b in reliability(rows, bins)) / len(rows), 4)
+
+
 def _rate(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
@@ -122,7 +152,7 @@ def _mean(values: list[float]) -> float | None:
 def summarise(rows: list[dict], article_text: dict[str, str]) -> dict:
     """Metrics of a run: retrieval recall and MRR (where the gold article is known), CMRC EM/F1
     and answer_in_quote (over answerable questions; an abstention scores 0), citation_validity,
-    abstention rates, latency."""
+    abstention rates, the expected calibration error of the shown confidence, latency."""
     answerable = [r for r in rows if r["expected"]]
     ranks = [r.get("gold_rank") for r in rows if r.get("gold_article_id")]
     unanswerable = [r for r in rows if not r["expected"]]
@@ -145,6 +175,7 @@ def summarise(rows: list[dict], article_text: dict[str, str]) -> dict:
         "citation_validity": validity,
         "abstain_rate_unanswerable": _rate(sum(r["abstained"] for r in unanswerable), len(unanswerable)),
         "false_abstain_rate": _rate(sum(r["abstained"] for r in answerable), len(answerable)),
+        "calibration_error": expected_calibration_error(rows),
         "latency_ms_p50": round(percentile(latencies, 50), 2),
         "latency_ms_p95": round(percentile(latencies, 95), 2),
         "n_with_gold_article": len(ranks),

@@ -1,4 +1,5 @@
-"""PNG plots of an evaluation run: recall@k per retriever and the latency distribution."""
+"""PNG plots of an evaluation run: recall@k per retriever, the latency distribution and the
+reliability of the shown confidence."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 RECALL_PNG = "recall_at_k.png"
 LATENCY_PNG = "latency.png"
+RELIABILITY_PNG = "reliability.png"
 
 
 def _pyplot():
@@ -62,6 +64,34 @@ def latency_plot(latencies: dict[str, Sequence[float]], path: Path) -> Path | No
     ax.set_ylabel("questions")
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def reliability_plot(runs: dict[str, Sequence[dict]], path: Path) -> Path | None:
+    """Accuracy of the shown outcome against the confidence shown, per confidence bin, one line per
+    run; the diagonal is a perfectly calibrated confidence."""
+    from qa.evaluate.metrics import expected_calibration_error, reliability
+
+    runs = {name: rows for name, rows in runs.items() if rows}
+    if not runs:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 5.0), dpi=110)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
+    for name, rows in runs.items():
+        bins = reliability(list(rows))
+        ece = expected_calibration_error(list(rows))
+        ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", markersize=4,
+                label=f"{name} (ECE {ece:.3f})")
+    ax.set_xlabel("confidence shown")
+    ax.set_ylabel("share right (answer holds the gold, or 'not found' where none is)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -16,7 +16,7 @@ FAILURE_KINDS = {
 }
 TABLE_METRICS = (
     "n", "recall@1", "recall@5", "recall@10", "mrr@10", "em", "f1", "correct", "answer_in_quote",
-    "citation_validity", "abstain_rate_unanswerable", "false_abstain_rate", "latency_ms_p50",
+    "citation_validity", "abstain_rate_unanswerable", "false_abstain_rate", "calibration_error", "latency_ms_p50",
     "latency_ms_p95", "index_build_seconds",
 )
 

@@ -188,7 +188,7 @@ def write_report(report: dict, out_dir: Path) -> Path:
 
 def write_outputs(report: dict, out_dir: Path, worst: int = 10) -> list[Path]:
     """report.json, report.md and the PNG plots in ``out_dir``; the paths written."""
-    from qa.evaluate.plots import LATENCY_PNG, RECALL_PNG, latency_plot, recall_plot
+    from qa.evaluate.plots import LATENCY_PNG, RECALL_PNG, RELIABILITY_PNG, latency_plot, recall_plot, reliability_plot
     from qa.evaluate.reports import render
 
     out_dir = Path(out_dir)
@@ -196,7 +196,8 @@ def write_outputs(report: dict, out_dir: Path, worst: int = 10) -> list[Path]:
     runs = all_runs(report)
     plots = [recall_plot(report.get("recall_curve", {}), out_dir / RECALL_PNG),
              latency_plot({name: [r["latency_ms"] for r in rows] for name, rows in runs.items()},
-                          out_dir / LATENCY_PNG)]
+                          out_dir / LATENCY_PNG),
+             reliability_plot(runs, out_dir / RELIABILITY_PNG)]
     plots = [p for p in plots if p is not None]
     report["plots"] = [p.name for p in plots]
     md = out_dir / "report.md"

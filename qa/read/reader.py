@@ -1,11 +1,12 @@
 """The learned reader: question + passages -> the best answer span of each, scored against "no answer".
 
 A fine-tuned multilingual-e5-small (all 12 layers, trained by `scripts/train_reader.py`) with a
-start/end head, run with NumPy alone (no torch). The input is <s> question </s> passage </s>; the
-score of a span is start logit + end logit, and "no answer" is the same sum at <s> (as for
-SQuAD 2.0 in BERT, Devlin et al. 2019). Traditional characters are read as simplified (the reader
-was trained on simplified text) when the conversion keeps every character in place, so offsets
-always point into the passage as given.
+start/end head, run with NumPy alone (no torch). The input is <s> question </s> heading </s> passage
+</s>, the heading being the article's headline (and date, when the weights say so), as a person reads
+a news page; the score of a span of the passage is start logit + end logit, and "no answer" is the
+same sum at <s> (as for SQuAD 2.0 in BERT, Devlin et al. 2019). Traditional characters are read as
+simplified (the reader was trained on simplified text) when the conversion keeps every character in
+place, so offsets always point into the passage as given.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from qa.encoder.bundle import load_bundle
 from qa.encoder.model import Encoder, LazyWeights, pad_rows
 from qa.encoder.tokenizer import bundled_tokenizer
 from qa.errors import ModelError
-from qa.text import is_traditional, to_simplified
+from qa.text import to_simplified
 
 MAX_LEN = 256  # tokens per window, as in training
 MAX_QUESTION = 48
+MAX_HEADING = 40  # tokens of the headline (and date) read between the question and the passage
 STRIDE = 128
 MAX_ANSWER = 40  # tokens
+READ_MORE = 2  # passages read after the first when the weights do not say
 WEIGHTS_FILE = "reader.safetensors"
 
 
@@ -66,6 +69,23 @@ def window_bounds(n_tokens: int, room: int) -> list[tuple[int, int]]:
         a += STRIDE
 
 
+def heading(title: str | None, date: str | None = None) -> str:
+    """What the reader reads before a passage, as a person reads a news page: the article's
+    headline and, when given, its date written as Chinese news writes dates (2025-07-17 ->
+    2025年7月17日), so "今日" and "去年" in the text and "2025年7月" in a question meet. Training
+    (`scripts/reader_data.py`) builds its headings with this same function."""
+    title = (title or "").strip()
+    if date and len(date) >= 10 and date[:4].isdigit() and date[5:7].isdigit() and date[8:10].isdigit():
+        title = f"{title}（{int(date[:4])}年{int(date[5:7])}月{int(date[8:10])}日）"
+    return title
+
+
+def head_ids(bos: int, eos: int, q_ids: list[int], h_ids: list[int]) -> list[int]:
+    """The tokens before the passage: <s> question </s>, then heading </s> when there is one. The
+    passage always starts after the last </s> of the head; spans are taken from the passage only."""
+    return [bos, *q_ids[:MAX_QUESTION], eos] + ([*h_ids[:MAX_HEADING], eos] if h_ids else [])
+
+
 @dataclass(frozen=True)
 class Reading:
     """The best span of one passage: [start, end) characters of it, and its margin over "no answer"."""
@@ -101,28 +121,37 @@ class Reader:
             raise ModelError(f"The reader's weights at {path} cannot be read ({exc}); reinstall qa.") from exc
         self.tokenizer = bundled_tokenizer()
         self.path = path
-        # The abstention threshold chosen on held-out training questions (models/README.md).
+        # Chosen on news (models/README.md, `scripts/tune_reader.py --write`) and stored with the weights:
+        # the abstention margin, the passages read after the first when it does not clear it, whether
+        # the heading carries the date, and the logistic that turns a margin into the confidence shown.
         self.threshold = float(meta.get("threshold", "0"))
-        # Traditional-script passages have their own, chosen on held-out traditional-script
-        # questions: the reader was trained mostly on simplified text, and its margins on traditional
-        # text (read as simplified) sit lower (models/README.md). The one threshold when not stored.
-        stored = meta.get("threshold_traditional")
-        self.threshold_traditional = float(stored) if stored is not None else self.threshold
-        # Passages read after the first when the first does not clear it, chosen with the threshold
-        # (None: the file does not say, and the answerer's default applies).
-        self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else None
-        # Characters read around each passage (its chunk widened by whole sentences of its article),
-        # chosen with the threshold (None: the chunk alone).
-        self.context_chars = int(meta["context_chars"]) if meta.get("context_chars", "").isdigit() else None
+        self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else READ_MORE
+        self.heading_date = meta.get("heading", "") == "title_date"
+        self.reads_heading = meta.get("heading", "") in ("title", "title_date")
+        self.calibration = _pair(meta.get("calibration", "1,0"))
+        self.calibration_abstain = _pair(meta.get("calibration_abstain", "-1,0"))
 
-    def threshold_for(self, passage: str) -> float:
-        """The margin a span of ``passage`` must reach to be an answer."""
-        return self.threshold_traditional if is_traditional(passage) else self.threshold
+    def heading_of(self, title: str | None, date: str | None) -> str:
+        """The heading these weights read before a passage of an article ("" when they read none)."""
+        if not self.reads_heading:
+            return ""
+        return heading(title, date if self.heading_date else None)
 
-    def _windows(self, q_ids: list[int], passage: str):
+    def confidence(self, excess: float) -> float:
+        """The chance that what is shown is right, for a best span whose margin clears the threshold by
+        ``excess``: that the answer is right when it clears it, that "not found" is right when it does
+        not. Logistics of the margin fitted on held-out news (Platt scaling), so answers shown at 0.8
+        are right about 80% of the time."""
+        import math
+
+        slope, offset = self.calibration if excess >= 0 else self.calibration_abstain
+        return 0.5 * (1.0 + math.tanh((slope * excess + offset) / 2))  # the logistic, without overflow
+
+    def _windows(self, q_ids: list[int], passage: str, heading_text: str):
         tok = self.tokenizer
         enc = tok.encode(to_simplified(passage))
-        head = [tok.bos, *q_ids, tok.eos]
+        h_ids = list(tok.encode(to_simplified(heading_text)).ids) if heading_text else []
+        head = head_ids(tok.bos, tok.eos, q_ids, h_ids)
         for a, b in window_bounds(len(enc.ids), MAX_LEN - len(head) - 1):
             yield head + list(enc.ids[a:b]) + [tok.eos], len(head), enc, a, b
 
@@ -130,11 +159,13 @@ class Reader:
         """Start and end logits of every token of a batch of windows, [windows, length, 2]."""
         return self.encoder.forward(ids, mask) @ self.head_w + self.head_b
 
-    def read(self, question: str, passages: list[str]) -> list[Reading]:
-        """One Reading per passage (its best span), in the order given; passages are read as one batch."""
+    def read(self, question: str, passages: list[str], headings: list[str] | None = None) -> list[Reading]:
+        """One Reading per passage (its best span), in the order given; passages are read as one batch,
+        each after its heading when ``headings`` gives one."""
         tok = self.tokenizer
         q_ids = list(tok.encode(to_simplified(question)).ids)[:MAX_QUESTION]
-        windows = [(i, *w) for i, p in enumerate(passages) for w in self._windows(q_ids, p)]
+        headings = headings or [""] * len(passages)
+        windows = [(i, *w) for i, (p, h) in enumerate(zip(passages, headings)) for w in self._windows(q_ids, p, h)]
         if not windows:
             return []
         ids, mask = pad_rows([w[1] for w in windows], tok.pad)
@@ -147,6 +178,12 @@ class Reader:
             if reading is not None and (i not in best or reading.margin > best[i].margin):
                 best[i] = reading
         return [best[i] for i in sorted(best)]
+
+
+def _pair(text: str) -> tuple[float, float]:
+    """"slope,offset" from the weights' metadata."""
+    slope, _, offset = text.partition(",")
+    return float(slope), float(offset or 0)
 
 
 def _best_span(i, start_l, end_l, offset, enc, a, b, null) -> Reading | None:

@@ -4,6 +4,7 @@ slices that hold the span, weights match their model card, and answers come with
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import subprocess
 import sys
@@ -13,8 +14,7 @@ import pytest
 
 from qa.questions import analyse
 from qa.read import LearnedReader, Reader
-from qa.read.reader import default_weights, tensors_sha256
-from qa.read.reader_answers import READ_MORE, widened
+from qa.read.reader import READ_MORE, default_weights, tensors_sha256
 from qa.records import Hit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,20 +38,18 @@ def test_weights_match_the_model_card() -> None:
     assert tensors_sha256(default_weights()) == tensors.group(1)
 
 
-@pytest.mark.parametrize("context", [None, 320])
-def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answerer, context) -> None:
+def test_spans_are_exact_offsets_inside_the_passage(reader: Reader, bundled_answerer) -> None:
     index = bundled_answerer.index
     articles = index.articles
-    learned = LearnedReader(articles, reader, context=context)
+    learned = LearnedReader(articles, reader)
     chunks = index.chunks[::7]
     for question in QUESTIONS:
         q = analyse(question)
         hits = [Hit(c, 1.0, "test") for c in chunks[len(question) % 5:][:3]]
-        for c in learned.candidates(q, hits, stop_early=False):
+        for c in learned.read_passages(q, hits):
             chunk = c.hit.chunk
             article = articles[chunk.article_id]
-            a, b = widened(article, chunk.start, chunk.end, learned.context)
-            assert a <= c.start <= c.end <= b
+            assert chunk.start <= c.start <= c.end <= chunk.end
             assert c.quote[0] <= c.start and c.end <= c.quote[1]
             assert article.text[chunk.start:chunk.end] == chunk.text
         answer = learned.read(q, hits, top_k=3)
@@ -86,65 +84,52 @@ def test_answering_never_imports_torch(bundled_settings) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
 
 
-@pytest.mark.parametrize("more", [None, 1, 3])
-def test_reads_the_first_passage_then_at_most_read_more_others(reader: Reader, bundled_answerer, more) -> None:
+@pytest.mark.parametrize("more", [None, "1", "3"])
+def test_reads_the_first_passage_then_at_most_read_more_others(weights_with, bundled_answerer, more) -> None:
+    reader = weights_with(read_more=more)
+    assert reader.read_more == (int(more) if more else READ_MORE)
     index = bundled_answerer.index
-    learned = LearnedReader(index.articles, reader, more=more)
-    stored = reader.read_more
-    assert learned.more == (more if more is not None else stored if stored is not None else READ_MORE)
+    learned = LearnedReader(index.articles, reader)
     read: list[int] = []
     real = reader.read
 
-    def counting(question, passages):
+    def counting(question, passages, headings=None):
         read.append(len(passages))
-        return real(question, passages)
+        return real(question, passages, headings)
 
-    reader.read = counting  # this module's reader only
-    try:
-        hits = [Hit(c, 1.0, "test") for c in index.chunks[:10]]
-        for question in ("淄川区政协会议应到委员多少名？", "上海浦东新区今年新建了多少所学校？"):
-            read.clear()
-            found = learned.candidates(analyse(question), hits)
-            assert read[0] == 1 and sum(read) <= 1 + learned.more
-            assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + learned.more]}
-            if len(read) == 1:  # stopped after the first passage: it cleared the threshold
-                assert max(learned.excess(c) for c in found) >= 0
-            else:
-                assert read[1] == learned.more
-    finally:
-        del reader.read
+    reader.read = counting
+    hits = [Hit(c, 1.0, "test") for c in index.chunks[:10]]
+    for question in ("淄川区政协会议应到委员多少名？", "上海浦东新区今年新建了多少所学校？"):
+        read.clear()
+        found = learned.candidates(analyse(question), hits)
+        assert read[0] == 1 and sum(read) <= 1 + reader.read_more
+        assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + reader.read_more]}
+        if len(read) == 1:  # stopped after the first passage: it cleared the threshold
+            assert max(learned.excess(c) for c in found) >= 0
+        else:
+            assert read[1] == reader.read_more
 
 
-@pytest.mark.parametrize("stored", [None, "0", "1", "3", "x"])
-def test_the_passages_read_more_come_with_the_weights(weights_with, stored: str | None) -> None:
-    copy = weights_with(read_more=stored)
-    want = int(stored) if stored and stored.isdigit() else None
-    assert copy.read_more == want
-    assert LearnedReader({}, copy).more == (READ_MORE if want is None else want)
+@pytest.mark.parametrize("mode, date", [(None, False), ("title", False), ("title_date", True)])
+def test_the_heading_read_comes_with_the_weights(weights_with, mode, date) -> None:
+    reader = weights_with(heading=mode)
+    got = reader.heading_of("聊城召开征兵工作会议", "2025-02-26")
+    assert got == ("" if mode is None else "聊城召开征兵工作会议" + ("（2025年2月26日）" if date else ""))
 
 
-@pytest.mark.parametrize("limit", [None, 0, 120, 320, 10_000])
-def test_a_widened_passage_holds_its_chunk_within_the_limit_on_sentence_bounds(bundled_answerer, limit) -> None:
-    from qa.text import sentence_spans
-
-    index = bundled_answerer.index
-    for chunk in index.chunks:
-        article = index.articles[chunk.article_id]
-        a, b = widened(article, chunk.start, chunk.end, limit)
-        assert a <= chunk.start and chunk.end <= b
-        if limit is None or b - a > limit:  # never grown past the limit: only the chunk itself may exceed it
-            assert (a, b) == (chunk.start, chunk.end)
-        bounds = {s for s, _ in sentence_spans(article.text)} | {chunk.start}
-        assert a in bounds and b in {e for _, e in sentence_spans(article.text)} | {chunk.end}
-        if limit == 10_000:  # room for everything: the whole article's sentences
-            spans = sentence_spans(article.text)
-            assert (a, b) == (min(spans[0][0], chunk.start), max(spans[-1][1], chunk.end))
+def test_the_heading_changes_what_is_read_but_not_where_spans_are(weights_with) -> None:
+    reader = weights_with(heading="title_date")
+    passage = "本次会议应到委员248名，实到231名，符合规定人数。"
+    (plain,) = reader.read("会议应到委员多少名？", [passage])
+    (headed,) = reader.read("会议应到委员多少名？", [passage], ["淄川区政协十二届五次会议开幕（2024年1月5日）"])
+    assert plain.score != headed.score  # the heading was read
+    assert 0 <= headed.start < headed.end <= len(passage)  # spans index the passage, never the heading
 
 
-@pytest.mark.parametrize("stored", [None, "320", "x"])
-def test_the_context_read_comes_with_the_weights(weights_with, stored: str | None) -> None:
-    copy = weights_with(context_chars=stored)
-    want = int(stored) if stored and stored.isdigit() else None
-    assert copy.context_chars == want
-    assert LearnedReader({}, copy).context == want
-    assert LearnedReader({}, copy, context=100).context == 100
+def test_the_confidence_is_the_stored_calibration(weights_with) -> None:
+    reader = weights_with(calibration="2,0.5", calibration_abstain="-1.5,1")
+    assert reader.confidence(0.0) == pytest.approx(1 / (1 + math.exp(-0.5)))
+    assert reader.confidence(1.0) == pytest.approx(1 / (1 + math.exp(-2.5)))
+    assert reader.confidence(-2.0) == pytest.approx(1 / (1 + math.exp(-4.0)))  # "not found" far below: sure
+    plain = weights_with(calibration=None, calibration_abstain=None)
+    assert plain.confidence(0.0) == 0.5 and plain.confidence(-3.0) > 0.9

@@ -1,9 +1,11 @@
-"""Choosing the reader's threshold (scripts/tune_reader.py): the simulation answers as the product
-does (the first passage when it clears the threshold, else the best of the first 1 + more), and the
-sweep starts low enough that any reader can reach its false-abstention bound."""
+"""Choosing the reading policy, threshold and calibration on news (scripts/tune_reader.py): the
+simulation answers as the product does, the threshold keeps false abstentions within the bound, the
+calibration follows the outcomes, and held-out news becomes a corpus the product reads."""
 
 from __future__ import annotations
 
+import json
+import random
 import sys
 from pathlib import Path
 
@@ -12,88 +14,77 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from tune_reader import cross_fitted, highest_ok, simulate, sweep_of, thresholds  # noqa: E402
+from tune_reader import calibrate, choose, cross_fitted, holdout_corpus, outcomes, pick, simulate  # noqa: E402
+
+from qa.ingest.corpus import load_corpus  # noqa: E402
 
 
-def _c(margin: float, rank: int, em: float) -> dict:
-    return {"margin": margin, "answer": "x", "em": em, "f1": em, "rank": rank}
+def _c(margin: float, rank: int, right: bool) -> dict:
+    return {"margin": margin, "rank": rank, "right": right, "f1": 1.0 if right else 0.0}
 
 
-def _rows(shift: float) -> list[dict]:
-    """Two answerable questions and their dropped twins; margins shifted to mimic a cautious reader."""
-    a_first, a_second = _c(-1 + shift, 0, 0.0), _c(3 + shift, 1, 1.0)
-    b_first = _c(5 + shift, 0, 1.0)
-    return [
-        {"id": "a", "dropped": False, "first": a_first, "all": [a_first, a_second]},
-        {"id": "b", "dropped": False, "first": b_first, "all": [b_first]},
-        {"id": "a", "dropped": True, "first": _c(-4 + shift, 0, 0.0), "all": [_c(-4 + shift, 0, 0.0)]},
-        {"id": "b", "dropped": True, "first": None, "all": []},
-    ]
+def _row(rid: str, answerable: bool, cands: list[dict], key: str | None = None) -> dict:
+    return {"set": "t", "id": rid, "answerable": answerable, "fold_key": key or rid,
+            "modes": {"title": cands, "title_date": [dict(c, margin=c["margin"] - 1) for c in cands]}}
 
 
 def test_the_first_passage_answers_when_it_clears_else_the_best_of_the_next() -> None:
-    rows = _rows(0.0)
-    low = simulate(rows, -5.0, more=1)  # a's first clears: its (wrong) answer stands
-    assert (low["em"], low["false_abstain"], low["dropped_abstain"]) == (0.5, 0.0, 0.5)
-    mid = simulate(rows, 0.0, more=1)  # a's first does not: the second passage's right answer
-    assert (mid["em"], mid["false_abstain"], mid["dropped_abstain"]) == (1.0, 0.0, 1.0)
-    assert simulate(rows, 0.0, more=0)["false_abstain"] == 0.5  # no further passage: a abstains
-    assert simulate(rows, 6.0, more=1)["false_abstain"] == 1.0
+    cands = [_c(-1, 0, False), _c(3, 1, True), _c(9, 3, False)]
+    assert pick(cands, -5, more=1)["rank"] == 0  # the first clears: its (wrong) answer stands
+    assert pick(cands, 0, more=1)["rank"] == 1  # it does not: the best of the next one
+    assert pick(cands, 0, more=3)["rank"] == 3  # reading further finds a higher margin
+    assert pick(cands, 10, more=3) is None
 
 
-def test_the_sweep_reaches_below_every_margin_seen() -> None:
-    for shift in (0.0, -20.0):
-        rows = _rows(shift)
-        ts = thresholds(rows)
-        lowest = min(x["margin"] for r in rows for x in r["all"])
-        assert ts[0] < lowest and ts[-1] >= 16.0
-        assert np.allclose(np.diff(ts), 0.25)
-        # at the lowest threshold nothing that has a candidate is abstained
-        assert simulate(rows, float(ts[0]), more=1)["false_abstain"] == 0.0
-
-
-def _fold(name: str) -> int:
-    import hashlib
-
-    return int(hashlib.sha1(name.encode()).hexdigest(), 16) % 2
-
-
-def test_cross_fitting_measures_each_half_at_the_threshold_the_other_half_chose() -> None:
-    # Two paragraphs in different halves: one whose answers score high, one whose answers score low.
-    names = [f"p{i}" for i in range(20)]
-    high = names[0]
-    low = next(n for n in names if _fold(n) != _fold(high))
+def _population(seed: int = 0, n: int = 200) -> list[dict]:
+    """Answerable questions whose right answers score high, near misses that score lower."""
+    rng = random.Random(seed)
     rows = []
-    for article, margin in ((high, 10.0), (low, -5.0)):
-        right = _c(margin, 0, 1.0)
-        rows.append({"id": article, "article": article, "dropped": False, "first": right, "all": [right]})
-        rows.append({"id": article, "article": article, "dropped": True, "first": None, "all": []})
-    # On both together, a threshold under -5 keeps every answer.
-    assert highest_ok(sweep_of(rows, 1), 0.0)["false_abstain"] == 0.0
-    honest = cross_fitted(rows, 1, 0.0)
-    # Chosen on the high half alone, the threshold lies above the low half's answers: it abstains.
-    assert sorted(honest["thresholds"]) == [-5.0, 10.0]
-    assert honest["false_abstain"] == 0.5 and honest["f1"] == 0.5 and honest["dropped_abstain"] == 1.0
+    for i in range(n):
+        answerable = i % 3 != 0
+        margin = rng.gauss(4 if answerable else -2, 2)
+        rows.append(_row(f"q{i}", answerable, [_c(margin, 0, answerable and rng.random() < 0.9),
+                                               _c(margin - 1, 1, False)], key=f"a{i // 4}"))
+    return rows
 
 
-def test_traditional_writes_its_threshold_at_the_stored_read_more_and_keeps_the_rest(tmp_path) -> None:
-    """--traditional with kept readings (--rows): the threshold is chosen at the weights' read_more
-    and stored as threshold_traditional; the other metadata and the tensors stay as they were."""
-    import json
+def test_the_chosen_threshold_keeps_false_abstentions_within_the_bound() -> None:
+    rows = _population()
+    policy = choose(rows, 0.04)
+    assert policy["false_abstain"] <= 0.04
+    # A threshold one step higher would abstain on more answerable questions than the bound allows.
+    higher = simulate(rows, policy["mode"], policy["threshold"] + 0.25, policy["more"])
+    assert higher["false_abstain"] > 0.04 or higher["declined"] == policy["declined"]
+    assert policy["mode"] == "title"  # the other mode only lowers every margin: never better
 
-    from safetensors.numpy import load_file, save_file
-    from tune_reader import main
-    from weights_file import metadata
 
-    rows = [{**r, "article": r["id"]} for r in _rows(0.0)]
-    (tmp_path / "rows.json").write_text(json.dumps(rows))
-    weights = tmp_path / "w.safetensors"
-    tensors = {"head.b": np.array([0.5, -0.5], dtype=np.float16)}
-    save_file(tensors, str(weights), metadata={"threshold": "-11.25", "read_more": "1"})
-    assert main([str(tmp_path / "unused.json"), "--weights", str(weights), "--rows", str(tmp_path / "rows.json"),
-                 "--traditional", "--max-false", "0.0", "--write"]) == 0
-    meta = metadata(weights)
-    expected = highest_ok(sweep_of(rows, 1), 0.0)["threshold"]
-    assert float(meta["threshold_traditional"]) == expected
-    assert (meta["threshold"], meta["read_more"]) == ("-11.25", "1")
-    assert np.array_equal(load_file(str(weights))["head.b"], tensors["head.b"])
+def test_the_calibration_follows_the_outcomes() -> None:
+    rows = _population(1, 400)
+    policy = choose(rows, 0.04)
+    fits = calibrate(rows, policy)
+    assert fits["calibration"][0] > 0  # a higher margin: an answer more often right
+    assert fits["calibration_abstain"][0] < 0  # a lower margin: "not found" more often right
+    got = outcomes(rows, policy)
+    answered = [(e, r) for e, a, r in got if a]
+    mean_p = np.mean([1 / (1 + np.exp(-(fits["calibration"][0] * e + fits["calibration"][1]))) for e, _ in answered])
+    assert abs(mean_p - np.mean([r for _, r in answered])) < 0.02  # a logistic fit matches the mean
+    estimate = cross_fitted(rows, 0.04)
+    assert len(estimate["per_fold"]) == 4 and 0 <= estimate["pooled"]["calibration_error"] < 0.15
+
+
+def test_held_out_news_becomes_a_corpus_with_titles_dates_and_questions(tmp_path) -> None:
+    squad = {"data": [{"title": "內政部公布人口統計", "source": "內政部", "date": "2025-07-17",
+                       "paragraphs": [{"context": "內政部今（17）日公布，全國人口為2340萬人。", "qas": [
+                           {"id": "x1", "question": "全國人口多少？", "is_impossible": False,
+                            "answers": [{"text": "2340萬人", "answer_start": 14}]},
+                           {"id": "x2", "question": "台北市人口多少？", "answers": [], "is_impossible": True}]}]}]}
+    path = tmp_path / "holdout.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    folder = holdout_corpus(path, tmp_path / "h")
+    articles = load_corpus(folder / "corpus").articles
+    assert len(articles) == 1
+    a = articles[0]
+    assert (a.title, a.source, a.date) == ("內政部公布人口統計", "內政部", "2025-07-17")
+    lines = [json.loads(x) for x in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(x["id"], x["answers"], x["article_id"]) for x in lines] == [("x1", ["2340萬人"], a.id), ("x2", [], None)]
+    assert "2340萬人" in a.text
