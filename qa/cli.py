@@ -10,9 +10,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from qa.config import ANSWERERS, MAX_TOP_K, Settings
-from qa.console import add_answerer_option, add_location_options, add_page_options, bound_settings, run
+from qa.cli_options import add_location_options, add_page_options, bound_settings, run
+from qa.config import MAX_TOP_K, Settings
 from qa.errors import QAError
+from qa.records import NOT_FOUND
 from qa.retrieve import RETRIEVERS
 
 # `qa serve` finds the chat page through this entry point, which pyproject.toml declares for app.py:
@@ -74,7 +75,6 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the answer as a JSON object")
     a.add_argument("--top-k", type=_top_k, metavar="N", help="number of passages to retrieve (default 5)")
     a.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
-    add_answerer_option(a)
 
     e = sub.add_parser("eval", help="evaluate against a question set; write report.json, report.md and plots")
     source = e.add_mutually_exclusive_group(required=True)
@@ -87,9 +87,6 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--retriever", choices=RETRIEVERS, help="retrieval method (default: hybrid)")
     e.add_argument("--compare", metavar="LIST", type=_name_list(RETRIEVERS, "retriever"),
                    help="comma-separated retrievers to run side by side, e.g. hybrid,dense,bm25")
-    add_answerer_option(e)
-    e.add_argument("--answerers", metavar="LIST", type=_name_list(ANSWERERS, "answerer"),
-                   help="comma-separated answerers to run side by side, e.g. reader,rules")
     e.add_argument("--drop-gold", type=int, metavar="N", default=0,
                    help="--squad only: also ask N questions (spread over the set) with their gold paragraph "
                         "removed from the search, as questions the corpus cannot answer")
@@ -100,7 +97,6 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="open the chat page (builds the index first when missing or stale)")
     add_location_options(s)
-    add_answerer_option(s)
     add_page_options(s)
     return p
 
@@ -146,7 +142,7 @@ def format_answer(result: dict) -> str:
     """The human-readable form of an answer, for the terminal."""
     lines = []
     if result["abstained"]:
-        lines.append(f"未找到答案 (not found in the articles; confidence {result['confidence']:.2f})")
+        lines.append(f"{NOT_FOUND} (confidence {result['confidence']:.2f})")
         if result["closest"]:
             lines.append("\nClosest passages (not an answer):")
     else:
@@ -155,7 +151,10 @@ def format_answer(result: dict) -> str:
     for n, q in enumerate(result["quotes"] or result["closest"], 1):
         ref = " · ".join(x for x in (q["title"], q["source"], q["date"]) if x)
         lines.append(f"[{n}] “{q['text']}”")
-        lines.append(f"    — {ref}  ({q['path']}, characters {q['start']}–{q['end']})")
+        page = f", page {q['page']}" if q.get("page") else ""
+        lines.append(f"    — {ref}  ({q['path']}{page}, characters {q['start']}–{q['end']})")
+        if q.get("also_in"):
+            lines.append(f"    also in: {', '.join(q['also_in'])}")
     return "\n".join(lines)
 
 
@@ -204,18 +203,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         build_seconds = None if reused else round(time.perf_counter() - started, 2)
         run.update(dataset=Path(args.questions).name, index_reused=reused)
     names = args.compare or [settings.retriever]
-    readers = args.answerers or [settings.answerer]
     run.update(n_articles=len(index.articles), n_chunks=len(index.chunks), model=index.meta.get("embedder"),
-               top_k=settings.top_k, retrievers=", ".join(names), answerers=", ".join(readers),
-               dropped_gold=args.drop_gold if args.squad else 0)
-
-    def label(reader: str, name: str) -> str:  # runs are named by what varies between them
-        if len(readers) == 1:
-            return name
-        return reader if len(names) == 1 else f"{reader}/{name}"
-
-    answerers = [answerer_for(index, settings, name, reader, label=label(reader, name))
-                 for reader in readers for name in names]
+               top_k=settings.top_k, retrievers=", ".join(names), dropped_gold=args.drop_gold if args.squad else 0)
+    answerers = [answerer_for(index, settings, name) for name in names]  # each run is named by its retriever
     texts = {aid: a.text for aid, a in index.articles.items()}
     report = compare(answerers, items, texts)
     for metrics in report.get("compare", {"": report["metrics"]}).values():

@@ -1,4 +1,4 @@
-"""Settings -> a ready Answerer: the one place that joins index, retriever and reader."""
+"""Settings -> a ready Answerer: the one place that joins index, retriever and the learned reader."""
 
 from __future__ import annotations
 
@@ -8,20 +8,20 @@ from typing import TextIO
 
 from qa.config import Settings
 from qa.errors import ModelError
-from qa.index import Index, document_frequencies, ensure_index, load_embedder
+from qa.index import Index, ensure_index, load_embedder
 from qa.questions import analyse
-from qa.read import AnswerReader, LearnedReader, RuleReader
+from qa.read import AnswerReader, LearnedReader
 from qa.records import Answer, Traced
 from qa.retrieve import Retriever, make_retriever
+from qa.retrieve.reprints import cite_reprints, collapse_reprints
 
 
 class Answerer:
     """Answers questions over an index: the retriever ranks chunks, the reader answers from them."""
 
     def __init__(self, index: Index, retriever: Retriever, reader: AnswerReader, top_k: int = 5,
-                 candidate_chunks: int = 8, label: str = "") -> None:
+                 candidate_chunks: int = 8) -> None:
         self.index = index
-        self.label = label  # what reports call this answerer's run
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
@@ -38,23 +38,17 @@ class Answerer:
         q = analyse(question)
         top_k = top_k or self.top_k
         read = max(top_k, self.candidate_chunks)
-        hits = self.retriever.search(q.text, max(read, depth), allowed)
-        answer = self.reader.read(q, hits[:read], top_k)
+        wanted = max(read, depth)
+        # Reprints of one story are one source: the best-ranked copy stands for it. Searching twice as
+        # deep keeps ``wanted`` distinct hits after the copies are dropped.
+        hits = collapse_reprints(self.retriever.search(q.text, 2 * wanted, allowed), self.index.articles)[:wanted]
+        answer = cite_reprints(self.reader.read(q, hits[:read], top_k), self.index.articles)
         return Traced(replace(answer, retriever=self.retriever.name), tuple(hits), read)
 
 
-def reader_for(index: Index, answerer: str) -> AnswerReader:
-    """The reader named ``answerer`` (see `qa.config.ANSWERERS`) over the index's articles."""
-    if answerer == "rules":
-        return RuleReader(index.articles, *document_frequencies(index))
-    if answerer == "reader":
-        return LearnedReader(index.articles)
-    raise ModelError(f"Unknown answerer {answerer!r}; choose reader or rules.")
-
-
-def answerer_for(index: Index, settings: Settings, retriever: str | None = None,
-                 answerer: str | None = None, label: str | None = None) -> Answerer:
-    """An Answerer over ``index``; the query embedder is the one the index was built with."""
+def answerer_for(index: Index, settings: Settings, retriever: str | None = None) -> Answerer:
+    """An Answerer over ``index`` with the learned reader; the query embedder is the one the index
+    was built with."""
     name = retriever or settings.retriever
     embedder = None
     if name != "bm25":
@@ -62,9 +56,8 @@ def answerer_for(index: Index, settings: Settings, retriever: str | None = None,
         if embedder.dim != int(index.meta["dim"]):
             raise ModelError(f"The model {embedder.name} gives {embedder.dim}-d vectors but the index holds "
                              f"{index.meta['dim']}-d ones; run `qa build --full` to rebuild it.")
-    reader = reader_for(index, answerer or settings.answerer)
-    return Answerer(index, make_retriever(name, index, embedder), reader, top_k=settings.top_k,
-                    label=label or answerer or settings.answerer)
+    return Answerer(index, make_retriever(name, index, embedder), LearnedReader(index.articles),
+                    top_k=settings.top_k)
 
 
 def open_answerer(settings: Settings, retriever: str | None = None, *, quiet: bool = False,

@@ -1,4 +1,4 @@
-"""Question analysis: validation, the kind of answer asked for, and the words to look for."""
+"""Question analysis: validation, the kind of answer asked for, and the topic words a follow-up carries over."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from qa.config import MAX_QUESTION_CHARS
 from qa.errors import QuestionError
-from qa.text import PUNCT, is_cjk, normalize_key
+from qa.text.keys import normalize_key
+from qa.text.script import is_cjk
+from qa.text.tokens import PUNCT, load_jieba
 
 # Words that shape a question but say nothing about its topic.
 STOPWORDS = set(
@@ -46,9 +48,7 @@ class Question:
     kind: str  # who | when | where | how_many | why | how | what
     unit: str | None  # measure word asked for by a how-many question
     keywords: tuple[str, ...]  # topic words, in question order
-    entities: tuple[tuple[str, str], ...]  # (word, kind): names, places, ordinals... the cited article should name
-    left: str  # question key before the question word
-    right: str  # question key after the question word
+    entities: tuple[tuple[str, str], ...]  # (word, kind): names, places, ordinals... the question names
 
 
 # Characters no question needs, dropped before anything else reads it: control characters (NUL,
@@ -116,9 +116,7 @@ def keywords(key: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     names, places, organisations, abbreviations, ordinals ("第二批") and years."""
     import jieba.posseg as pseg
 
-    from qa.text import _jieba
-
-    _jieba()  # initialised once, quietly
+    load_jieba()  # initialised once, quietly
     words: list[str] = []
     entities: list[str] = []
     for w, flag in pseg.cut(key):
@@ -140,7 +138,5 @@ def analyse(question: str) -> Question:
     text = validate(question)
     key = normalize_key(text).rstrip("？?。.!！ ")
     kind, unit = classify(key)
-    m = WH.search(key)
-    left, right = (key[: m.start()], key[m.end():]) if m else (key, "")
     words, entities = keywords(key)
-    return Question(text, key, kind, unit, words, entities, left, right)
+    return Question(text, key, kind, unit, words, entities)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
 class Article:
-    """One news article; ``text`` is what quotes slice, after hard-wrap repair only."""
+    """One news article; ``text`` is what quotes slice, after hard-wrap repair (and, for pages, Word
+    files and PDFs, radical folding: `qa.ingest.radicals`) only."""
 
     id: str
     title: str
@@ -17,6 +19,20 @@ class Article:
     source: str | None = None
     date: str | None = None  # ISO 8601 (YYYY-MM-DD) when known
     url: str | None = None
+    # A PDF's pages: where each starts in ``text`` (page 1 at 0); empty for other formats.
+    pages: tuple[int, ...] = ()
+    # Its reprint group (near-duplicate texts of one story, `qa.ingest.reprints`): every member's id,
+    # the canonical article first, this one included; empty when the story is in no other article.
+    reprints: tuple[str, ...] = ()
+
+    @property
+    def canonical(self) -> str:
+        """The id of the article that stands for this one's story: the first of its reprints, or itself."""
+        return self.reprints[0] if self.reprints else self.id
+
+    def page_at(self, offset: int) -> int | None:
+        """The PDF page (1-based) that ``text[offset]`` was printed on; None for other formats."""
+        return max(1, bisect_right(self.pages, offset)) if self.pages else None
 
 
 @dataclass(frozen=True)
@@ -51,14 +67,21 @@ class Quote:
     start: int
     end: int
     text: str
+    page: int | None = None  # the PDF page the quote starts on
+    # The outlets of the cited article's reprints, besides its own (`qa.retrieve.reprints.cite_reprints`).
+    also_in: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, article: Article, start: int, end: int) -> Quote:
         return cls(article.id, article.title, article.source, article.date, article.path,
-                   start, end, article.text[start:end])
+                   start, end, article.text[start:end], article.page_at(start))
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# The answer of an abstention, and what the terminal and the chat page say for one: the wording is here only.
+NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
 
 
 @dataclass(frozen=True)
@@ -107,7 +130,7 @@ def references(quotes: tuple[Quote, ...]) -> list[dict]:
     seen: dict[str, dict] = {}
     for q in quotes:
         seen.setdefault(q.article_id, {"article_id": q.article_id, "title": q.title, "source": q.source,
-                                       "date": q.date, "path": q.path})
+                                       "date": q.date, "path": q.path, "also_in": list(q.also_in)})
     return list(seen.values())
 
 

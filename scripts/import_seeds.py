@@ -4,7 +4,7 @@ Usage: python scripts/import_seeds.py SEEDS_DIR [OUT_DIR]
 
 The seed pages hold several articles each, hard line breaks inside sentences and page furniture.
 The manifest below says where each article starts (its headline) and where its body starts, plus
-the outlet and the publication date; `qa.text.join_hard_breaks` repairs the wrapping. Article text
+the outlet and the publication date; `qa.text.lines.join_hard_breaks` repairs the wrapping. Article text
 is otherwise kept verbatim: answers quote it by character offsets.
 
 Dates: where a page omits the year it follows from the content (see each entry's comment).
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qa.text import join_hard_breaks  # noqa: E402
+from qa.text.lines import join_hard_breaks  # noqa: E402
 
 # Lines that are page furniture, not article text (menus, share counters, photo captions cut
 # into the middle of a sentence, platform notices).

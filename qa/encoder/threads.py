@@ -7,7 +7,9 @@ thread per core) they take turns; with ``--threads 1`` on 2 cores two run side b
 core. Measured on 2 cores, query embedding p50 under 2 concurrent clients: 2 threads and turns
 21.9 ms, 2 threads each and no gate 23.8 ms (oversubscribed), 1 thread each side by side 17.6 ms;
 one client alone: 11.2 ms with 2 threads, 16.5 ms with 1. The thread count comes from
-``--threads`` or ``QA_THREADS`` (default: what BLAS chose, one per core).
+``--threads`` or ``QA_THREADS`` (read by `qa.config.thread_count`; default: what BLAS chose, one per
+core). It is applied through threadpoolctl when an encoder is made, after NumPy has loaded, so nothing
+here needs the environment before NumPy does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 import sys
 import threading
 from contextlib import contextmanager
+
+from qa.config import thread_count
 
 _threads: int | None = None
 _gate: threading.BoundedSemaphore | None = None
@@ -48,8 +52,7 @@ def configured_threads() -> int | None:
     """The thread count chosen by ``set_threads`` or ``QA_THREADS``; None leaves the libraries' default."""
     if _threads is not None:
         return _threads
-    raw = os.environ.get("QA_THREADS", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
+    return thread_count()
 
 
 def set_threads(count: int | None) -> None:

@@ -123,6 +123,7 @@ def outcome_right(row: dict) -> bool:
 def reliability(rows: list[dict], bins: int = CALIBRATION_BINS) -> list[dict]:
     """Equal-width confidence bins of the shown outcomes: [{"low", "high", "n", "confidence",
     "accuracy"}], empty bins left out (the reliability diagram of Guo et al., ICML 2017)."""
+    rows = [r for r in rows if r.get("confidence") is not None]
     out = []
     for b in range(bins):
         low, high = b / bins, (b + 1) / bins
@@ -136,6 +137,7 @@ def reliability(rows: list[dict], bins: int = CALIBRATION_BINS) -> list[dict]:
 
 def expected_calibration_error(rows: list[dict], bins: int = CALIBRATION_BINS) -> float | None:
     """ECE of the shown confidence: the bins' |accuracy - confidence| weighted by their share."""
+    rows = [r for r in rows if r.get("confidence") is not None]
     if not rows:
         return None
     return round(sum(b["n"] * abs(b["accuracy"] - b["confidence"]) for b in reliability(rows, bins)) / len(rows), 4)

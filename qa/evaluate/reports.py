@@ -1,9 +1,11 @@
-"""report.json -> report.md: the metrics table (side by side when retrievers are compared), then
-the worst questions grouped by the kind of failure."""
+"""A run's results -> report.json, report.md and plots: the metrics table (side by side when
+retrievers are compared), then the worst questions grouped by the kind of failure."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from qa.evaluate.runs import run_name
 
@@ -114,3 +116,37 @@ def render(report: dict, worst: int = 10) -> str:
     if report.get("warnings"):
         out += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
     return "\n".join(out)
+
+
+def all_runs(report: dict) -> dict[str, list[dict]]:
+    """Rows of every run in a report, by the name "compare" gives it."""
+    runs = {run_name(report["metrics"]): report["questions"]}
+    runs.update(report.get("compare_questions", {}))
+    return runs
+
+
+def write_report(report: dict, out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "report.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def write_outputs(report: dict, out_dir: Path, worst: int = 10) -> list[Path]:
+    """report.json, report.md and the PNG plots in ``out_dir``; the paths written."""
+    # Matplotlib is imported only when plots are drawn.
+    from qa.evaluate.plots import LATENCY_PNG, RECALL_PNG, RELIABILITY_PNG, latency_plot, recall_plot, reliability_plot
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = all_runs(report)
+    plots = [recall_plot(report.get("recall_curve", {}), out_dir / RECALL_PNG),
+             latency_plot({name: [r["latency_ms"] for r in rows] for name, rows in runs.items()},
+                          out_dir / LATENCY_PNG),
+             reliability_plot(runs, out_dir / RELIABILITY_PNG)]
+    plots = [p for p in plots if p is not None]
+    report["plots"] = [p.name for p in plots]
+    md = out_dir / "report.md"
+    md.write_text(render(report, worst), encoding="utf-8")
+    return [write_report(report, out_dir), md, *plots]

@@ -1,18 +1,18 @@
-"""Question sets -> per-question results and metrics -> report.json."""
+"""Question sets -> per-question results and metrics (`qa.evaluate.reports` writes them out)."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from qa.errors import QAError
 from qa.evaluate.metrics import cmrc_em, cmrc_f1, recall_curve, summarise
-from qa.records import Hit, Traced
+from qa.records import Article, Hit, Traced
 from qa.retrieve import Retriever
 
 # Chunks ranked per question: deep enough for recall@10 at the article level (an article has
@@ -81,9 +81,15 @@ def load_questions(path: Path) -> tuple[list[Item], list[str]]:
     return items, warnings
 
 
-def ranked_articles(hits: tuple[Hit, ...] | list[Hit]) -> list[str]:
-    """Distinct article ids in the order their best chunk was retrieved."""
-    return list(dict.fromkeys(h.chunk.article_id for h in hits))
+def ranked_articles(hits: tuple[Hit, ...] | list[Hit], articles: Mapping[str, Article] | None = None) -> list[str]:
+    """Distinct stories in the order their best chunk was retrieved: article ids, each reprint counted
+    as its story's canonical article when ``articles`` are given (a reprint is never another source)."""
+    return list(dict.fromkeys(_story(h.chunk.article_id, articles) for h in hits))
+
+
+def _story(article_id: str | None, articles: Mapping[str, Article] | None) -> str | None:
+    article = (articles or {}).get(article_id) if article_id else None
+    return article.canonical if article is not None else article_id
 
 
 def search_depth(answerer: TracingAnswerer) -> int:
@@ -97,6 +103,7 @@ def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None,
     """The `qa ask` object for one item, plus id, expected, correct, em, f1, gold_rank (rank of the
     gold article among the retrieved ones, None when not retrieved) and latency_ms."""
     depth = search_depth(answerer) if depth is None else depth
+    articles = getattr(getattr(answerer, "index", None), "articles", None)
     started = time.perf_counter()
     ranked: list[str] = []
     read: list[str] = []
@@ -104,8 +111,8 @@ def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None,
         allowed = (everything or frozenset()) - {item.exclude} if item.exclude else None
         traced = answerer.ask_traced(item.question, allowed=allowed, depth=depth)
         result = traced.answer.to_dict()
-        ranked = ranked_articles(traced.hits)
-        read = ranked_articles(traced.hits[:traced.read])
+        ranked = ranked_articles(traced.hits, articles)
+        read = ranked_articles(traced.hits[:traced.read], articles)
     except QAError as err:  # a question the answerer refuses counts as an abstention
         result = {"question": item.question, "answer": str(err), "abstained": True, "confidence": 0.0,
                   "quotes": [], "closest": [], "error": str(err)}
@@ -114,20 +121,21 @@ def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None,
     answered = not result["abstained"]
     correct = bool(item.answers) and answered and any(g in result["answer"] or g in first for g in item.answers)
     prediction = result["answer"] if answered else ""  # an abstention scores 0
-    gold_rank = ranked.index(item.article_id) + 1 if item.article_id in ranked else None
+    gold = _story(item.article_id, articles)
+    gold_rank = ranked.index(gold) + 1 if gold in ranked else None
     return {**result, "id": item.id, "expected": list(item.answers), "gold_article_id": item.article_id,
             "correct": correct,
             "em": cmrc_em(prediction, item.answers) if item.answers else None,
             "f1": round(cmrc_f1(prediction, item.answers), 4) if item.answers else None,
             "gold_rank": gold_rank,
             # Whether the gold article was among the chunks the answer was drawn from.
-            "gold_read": item.article_id in read if item.article_id else None,
+            "gold_read": gold in read if item.article_id else None,
             "latency_ms": round(latency, 2)}
 
 
 def run_label(answerer: TracingAnswerer) -> str:
-    """What a run is called in reports: the answerer's label when it has one, else its retriever."""
-    return getattr(answerer, "label", "") or answerer.retriever.name
+    """What a run is called in reports: its retriever (runs side by side differ in their retriever)."""
+    return answerer.retriever.name
 
 
 def run_name(metrics: dict) -> str:
@@ -156,7 +164,7 @@ def evaluate(answerer: TracingAnswerer, items: list[Item], article_text: dict[st
 
 def compare(answerers: list[TracingAnswerer], items: list[Item], article_text: dict[str, str], *,
             progress: bool = True) -> dict:
-    """The same items through several answerers (retrievers or readers) over one index.
+    """The same items through several answerers (one per retriever) over one index.
 
     The first answerer's run is the report's "metrics" and "questions" (the shape of a single
     run); with more than one, "compare" holds every run's metrics side by side and
@@ -169,37 +177,3 @@ def compare(answerers: list[TracingAnswerer], items: list[Item], article_text: d
         report["compare"] = {name: run["metrics"] for name, run in runs.items()}
         report["compare_questions"] = {name: run["questions"] for name, run in list(runs.items())[1:]}
     return report
-
-
-def all_runs(report: dict) -> dict[str, list[dict]]:
-    """Rows of every run in a report, by the name "compare" gives it."""
-    runs = {run_name(report["metrics"]): report["questions"]}
-    runs.update(report.get("compare_questions", {}))
-    return runs
-
-
-def write_report(report: dict, out_dir: Path) -> Path:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "report.json"
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
-
-
-def write_outputs(report: dict, out_dir: Path, worst: int = 10) -> list[Path]:
-    """report.json, report.md and the PNG plots in ``out_dir``; the paths written."""
-    from qa.evaluate.plots import LATENCY_PNG, RECALL_PNG, RELIABILITY_PNG, latency_plot, recall_plot, reliability_plot
-    from qa.evaluate.reports import render
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    runs = all_runs(report)
-    plots = [recall_plot(report.get("recall_curve", {}), out_dir / RECALL_PNG),
-             latency_plot({name: [r["latency_ms"] for r in rows] for name, rows in runs.items()},
-                          out_dir / LATENCY_PNG),
-             reliability_plot(runs, out_dir / RELIABILITY_PNG)]
-    plots = [p for p in plots if p is not None]
-    report["plots"] = [p.name for p in plots]
-    md = out_dir / "report.md"
-    md.write_text(render(report, worst), encoding="utf-8")
-    return [write_report(report, out_dir), md, *plots]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from qa.config import Settings
+from qa.config import Settings, cache_root
 from qa.errors import QAError
 from qa.evaluate.runs import Item
 from qa.index import Index
@@ -43,14 +43,6 @@ class CachedIndex:
     settings: Settings  # corpus and index directories inside the cache
     build_seconds: float  # how long the (possibly earlier) build took
     reused: bool
-
-
-def cache_root() -> Path:
-    """Where benchmark indexes live: $QA_CACHE, else $XDG_CACHE_HOME/qa, else ~/.cache/qa."""
-    if os.environ.get("QA_CACHE"):
-        return Path(os.environ["QA_CACHE"]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "qa"
 
 
 def file_hash(path: Path) -> str:

@@ -11,12 +11,8 @@ import json
 from pathlib import Path
 
 from qa.config import Settings
-from qa.errors import QAError
+from qa.errors import CorpusMismatchError
 from qa.index.store import live_dir
-
-
-class CorpusMismatchError(QAError):
-    """--corpus names another directory than the one the index was built from."""
 
 
 def recorded_corpus(index_dir: Path) -> Path | None:

@@ -41,7 +41,7 @@ from qa.index.vectors import (
 )
 from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
 from qa.records import Article, date_range, sources
-from qa.text import tokenize
+from qa.text.tokens import tokenize, tokenizer_fingerprint
 
 # Keys of meta.json whose change means every chunk must be embedded again.
 EMBEDDING_KEYS = ("embedder", "chunk_chars", "overlap_sentences", "chunker")
@@ -120,11 +120,10 @@ def settings_meta(settings: Settings, model: str) -> dict:
 
 
 def tokenizer_version() -> str:
-    """A fingerprint of the BM25 tokenizer's code: a new one must rebuild BM25 even when no
-    article changed (the vectors are reused; only the cheap part is redone)."""
-    import qa.text
-
-    return key_hash(Path(qa.text.__file__).read_text(encoding="utf-8"))[:12]
+    """The BM25 tokenizer's fingerprint (`qa.text.tokens.tokenizer_fingerprint`: what it does, not its
+    source file): another one must rebuild BM25 even when no article changed (the vectors are reused;
+    only the cheap part is redone)."""
+    return tokenizer_fingerprint()
 
 
 def _rebuild_reason(previous: Index | None, meta: dict, full: bool, unreadable: str | None) -> str | None:

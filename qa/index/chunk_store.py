@@ -9,6 +9,7 @@ opened read-only and immutable (no locking, no journal), shared by every thread.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -25,7 +26,7 @@ from qa.records import Article, Chunk
 # Named "chunks...": it holds the articles too, but chunks are what most of it is.
 STORE = "chunks.sqlite"
 CHUNK_FIELDS = ("id", "article_id", "start", "end", "text")
-ARTICLE_FIELDS = ("id", "title", "text", "path", "source", "date", "url")
+ARTICLE_FIELDS = ("id", "title", "text", "path", "source", "date", "url", "pages", "reprints")
 # Rows read per query while iterating: few round trips, bounded memory.
 BATCH = 2_000
 
@@ -33,7 +34,7 @@ SCHEMA = """
 CREATE TABLE chunks (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, article_id TEXT NOT NULL,
                      start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE TABLE articles (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL,
-                       path TEXT NOT NULL, source TEXT, date TEXT, url TEXT);
+                       path TEXT NOT NULL, source TEXT, date TEXT, url TEXT, pages TEXT, reprints TEXT);
 """
 
 
@@ -47,9 +48,10 @@ def write_store(path: Path, chunks: Iterable[Chunk], articles: Iterable[Article]
             # Rows by position (n), each with the id it claims: loading checks that they agree.
             con.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
                             ((n, c.id, c.article_id, c.start, c.end, c.text) for n, c in enumerate(chunks)))
-            con.executemany("INSERT INTO articles (id, title, text, path, source, date, url) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            ((a.id, a.title, a.text, a.path, a.source, a.date, a.url) for a in articles))
+            con.executemany("INSERT INTO articles (id, title, text, path, source, date, url, pages, reprints) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            ((a.id, a.title, a.text, a.path, a.source, a.date, a.url, _json_list(a.pages),
+                              _json_list(a.reprints)) for a in articles))
             # Built after the rows are in: one sort instead of an update per insert.
             con.execute("CREATE INDEX chunks_by_article ON chunks (article_id)")
             # The page lists and filters articles by outlet and date: these answer it from the index
@@ -58,6 +60,18 @@ def write_store(path: Path, chunks: Iterable[Chunk], articles: Iterable[Article]
             con.execute("CREATE INDEX articles_by_source ON articles (source, date, title, id)")
     finally:
         con.close()
+
+
+def _json_list(values: tuple) -> str | None:
+    return json.dumps(list(values), ensure_ascii=False) if values else None
+
+
+def _article(row: Sequence) -> Article:
+    """An Article from a row of ARTICLE_FIELDS; a store written before PDF pages and reprints has NULLs
+    there (see `ArticleTable`)."""
+    *fields, pages, reprints = row
+    return Article(*fields, pages=tuple(json.loads(pages)) if pages else (),
+                   reprints=tuple(json.loads(reprints)) if reprints else ())
 
 
 class Store:
@@ -157,11 +171,13 @@ class ArticleTable(Mapping[str, Article]):
         # Neighbouring chunks belong to the same article: a rebuild that walks every chunk asks for
         # the same few articles over and over.
         self._get = lru_cache(maxsize=256)(self._read)
+        # A store written before articles had PDF pages and reprint groups lacks their columns.
+        have = {row[1] for row in store.query("PRAGMA table_info(articles)")}
+        self.columns = ", ".join(f if f in have else f"NULL AS {f}" for f in ARTICLE_FIELDS)
 
     def _read(self, article_id: str) -> Article | None:
-        rows = self._store.query("SELECT id, title, text, path, source, date, url FROM articles WHERE id = ?",
-                                 (article_id,))
-        return Article(*rows[0]) if rows else None
+        rows = self._store.query(f"SELECT {self.columns} FROM articles WHERE id = ?", (article_id,))
+        return _article(rows[0]) if rows else None
 
     def __getitem__(self, article_id: str) -> Article:
         article = self._get(article_id) if isinstance(article_id, str) else None
@@ -235,7 +251,7 @@ class _Values:
         return len(self._table)
 
     def __iter__(self) -> Iterator[Article]:
-        return (Article(*r) for r in self._table._rows(", ".join(ARTICLE_FIELDS)))
+        return (_article(r) for r in self._table._rows(self._table.columns))
 
 
 class _Items(_Values):

@@ -9,16 +9,15 @@ backend is chosen, torch only for large builds.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from qa.config import DEFAULT_MODEL
+from qa.config import DEFAULT_MODEL, hub_offline, torch_allowed
 from qa.errors import ModelError
-from qa.text import normalize_key
+from qa.text.keys import normalize_key
 
 Progress = Callable[[int], None]
 
@@ -54,7 +53,7 @@ SLAB = 2048
 def _torch_available() -> bool:
     import importlib.util
 
-    return os.environ.get("QA_TORCH", "1") != "0" and importlib.util.find_spec("torch") is not None
+    return torch_allowed() and importlib.util.find_spec("torch") is not None
 
 
 class BundledE5Embedder:
@@ -126,7 +125,7 @@ class SentenceTransformerEmbedder:
                 model = SentenceTransformer(str(local.resolve()), device="cpu", local_files_only=True)
             else:
                 model = SentenceTransformer(name_or_path, device="cpu",
-                                            local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
+                                            local_files_only=hub_offline())
         except Exception as err:  # any loader failure means the same thing to the user
             raise ModelError(f"Cannot load the embedding model {name_or_path!r} ({type(err).__name__}); "
                              "pass --model with a sentence-transformers model id or a local model "

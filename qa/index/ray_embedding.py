@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.config import DEFAULT_MODEL
 from qa.encoder.threads import usable_cores
-from qa.errors import QAError
+from qa.errors import QAError, RayError
 from qa.index.embedders import TORCH_MIN_CHUNKS, BundledE5Embedder, Progress, load_embedder
 
 INSTALL = 'pip install -e ".[ray]"'
@@ -32,10 +32,6 @@ CPUS_PER_WORKER = 1
 # torch where it is installed, as a local build of that size does.
 MAX_BATCH = TORCH_MIN_CHUNKS
 MAX_BLOCKS = 1000
-
-
-class RayError(QAError):
-    """Ray is missing, cannot be reached, or failed while embedding."""
 
 
 @dataclass(frozen=True)

@@ -293,15 +293,6 @@ def tokens_of(index: Index) -> list[list[str]] | None:
     return tokens if len(tokens) == len(index.chunks) else None
 
 
-
-def document_frequencies(index: Index) -> tuple[dict[str, int], int]:
-    """How many chunks each BM25 vocabulary token occurs in (columns of bm25s's CSC matrix), and
-    the number of chunks: the reader weighs question words by how rare they are."""
-    indptr = np.asarray(index.bm25.scores["indptr"])
-    df = np.diff(indptr)
-    table = {tok: int(df[i]) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}
-    return table, index.bm25.scores["num_docs"]
-
 @contextmanager
 def build_lock(root: Path):
     """Hold the build lock of ``root``; a second build at the same time gets a clear error.

@@ -16,13 +16,12 @@ embedding the question. Below 50,000 chunks exact search costs under 4 ms, so sm
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from qa.errors import QAError
+from qa.config import approx_min_override
 
 # Chunks from which the build makes an approximate index; QA_APPROX_MIN overrides it (tests
 # build small approximate indexes with it).
@@ -66,12 +65,8 @@ HNSW = VectorIndexKind("hnsw", HNSW_M, EF_CONSTRUCTION, EF_SEARCH)
 
 def approx_min() -> int:
     """The number of chunks from which indexes are approximate: `APPROX_MIN` or QA_APPROX_MIN."""
-    raw = os.environ.get("QA_APPROX_MIN", "").strip()
-    if not raw:
-        return APPROX_MIN
-    if not raw.isdigit():
-        raise QAError(f"QA_APPROX_MIN must be a whole number of chunks, not {raw!r}; set it to one or unset it.")
-    return int(raw)
+    override = approx_min_override()
+    return APPROX_MIN if override is None else override
 
 
 def choose_kind(n_chunks: int) -> VectorIndexKind:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qa.records import Article, Chunk
-from qa.text import sentence_spans
+from qa.text.sentences import sentence_spans
 
 # Recorded in the index: a change to how chunks are cut or tokenised makes existing indexes stale.
 CHUNKER_VERSION = 3

@@ -1,4 +1,5 @@
-"""corpus/ -> list[Article]: txt, md (optional front matter), json and jsonl files.
+"""corpus/ -> list[Article]: txt, md (optional front matter), json and jsonl files; news pages, Word
+files and PDFs through `qa.ingest.documents`. Reprints of one story are grouped (`qa.ingest.reprints`).
 
 Problems with one file (undecodable, empty, binary, too large, broken front matter, a duplicate,
 removed while the corpus is read) are warnings that name the file; the rest of the corpus is still read.
@@ -22,7 +23,6 @@ import json
 import os
 import re
 import stat
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -30,18 +30,22 @@ from pathlib import Path, PurePath
 import yaml
 
 from qa.errors import CorpusError
+from qa.ingest.dates import parse_date
+from qa.ingest.html_pages import read_html
+from qa.ingest.pdf_files import read_pdf
+from qa.ingest.reprints import mark_reprints
+from qa.ingest.word_files import read_docx
 from qa.records import Article
-from qa.text import join_hard_breaks
+from qa.text.lines import join_hard_breaks
 
-SUFFIXES = {".txt", ".md", ".json", ".jsonl"}
+# News pages, Word files and PDFs: each read by its library (`qa.ingest.documents`).
+DOCUMENT_READERS = {".html": read_html, ".htm": read_html, ".docx": read_docx, ".pdf": read_pdf}
+SUFFIXES = {".txt", ".md", ".json", ".jsonl"} | set(DOCUMENT_READERS)
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a news archive file is kilobytes; 20 MB is a mistake
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _FRONT_OPEN = re.compile(r"\A---[ \t]*\n")
 # C0 control characters other than whitespace: text never holds them, binary data does.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_FULL_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
-_MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
 # JSON can spell lone surrogates (\ud800): not text, and encoding one to UTF-8 fails later.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -61,38 +65,6 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("gb18030")
-
-
-def infer_year(text: str) -> int | None:
-    """The year a text is about: its most mentioned "YYYY年", the latest on a tie."""
-    counts = Counter(int(y) for y in _YEAR.findall(text))
-    if not counts:
-        return None
-    return max(counts, key=lambda y: (counts[y], y))
-
-
-def parse_date(value: object, text: str) -> str | None:
-    """An ISO date from a front-matter value or, failing that, from the article text."""
-    if value is not None and str(value).strip():
-        raw = str(value).strip()
-        if m := _FULL_DATE.search(raw):
-            return _iso(*m.groups())
-        if (m := _MONTH_DAY.search(raw)) and (year := infer_year(text)):
-            return _iso(year, *m.groups())
-        return None
-    head = text[:300]
-    if m := _FULL_DATE.search(head):
-        return _iso(*m.groups())
-    if (m := _MONTH_DAY.search(head)) and (year := infer_year(text)):
-        return _iso(year, *m.groups())
-    return None
-
-
-def _iso(year: object, month: object, day: object) -> str | None:
-    y, mo, d = int(year), int(month), int(day)
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
 def _clean(value: object) -> str | None:
@@ -201,6 +173,11 @@ def read_file(file: Path, root: Path) -> tuple[list[Article], list[str]]:
         raise CorpusError("removed before it could be read") from err
     except OSError as err:
         raise CorpusError(f"cannot be read ({err.strerror or type(err).__name__})") from err
+    rel = file.relative_to(root)
+    stem = display_name(rel.with_suffix("").as_posix()).replace("/", "__")
+    path = display_name((Path(root.name) / rel).as_posix())
+    if reader := DOCUMENT_READERS.get(file.suffix.lower()):
+        return [reader(data, stem, path)], []
     if b"\x00" in data[:8192]:
         raise CorpusError("binary file, not text")
     try:
@@ -212,9 +189,6 @@ def read_file(file: Path, root: Path) -> tuple[list[Article], list[str]]:
         raise CorpusError("binary file, not text")
     if not raw.strip():
         raise CorpusError("no text in it")
-    rel = file.relative_to(root)
-    stem = display_name(rel.with_suffix("").as_posix()).replace("/", "__")
-    path = display_name((Path(root.name) / rel).as_posix())
     if file.suffix in (".json", ".jsonl"):
         return _json_file(file, raw, stem, path, display_name(rel.as_posix()))
     return _text_file(file, raw, stem, path), []
@@ -294,7 +268,7 @@ def load_corpus(root: Path) -> CorpusReport:
     articles: list[Article] = []
     files, warnings = article_files(root)
     seen_ids: set[str] = set()
-    seen_text: dict[str, Article] = {}
+    seen_text: dict[str, list[Article]] = {}
     for file in files:
         label = display_name(file.relative_to(root).as_posix())
         try:
@@ -307,12 +281,20 @@ def load_corpus(root: Path) -> CorpusReport:
             digest = hashlib.sha256(art.text.encode()).hexdigest()
             if art.id in seen_ids:
                 warnings.append(f"{label}: article id {art.id!r} is used twice; skipped")
-            elif (first := seen_text.get(digest)) is not None:
+            elif (copies := seen_text.get(digest)) and not _new_outlet(art, copies):
+                first = copies[0]
                 warnings.append(f"{label}: same text as article {first.id!r} ({first.path}), a duplicate; skipped")
             else:
                 seen_ids.add(art.id)
-                seen_text[digest] = art
+                seen_text.setdefault(digest, []).append(art)
                 articles.append(art)
     if not articles:
-        raise CorpusError(f"No readable article in {root}; add .txt, .md, .json or .jsonl files there.")
-    return CorpusReport(tuple(articles), tuple(warnings))
+        raise CorpusError(f"No readable article in {root}; add .txt, .md, .json, .jsonl, .html, .docx or .pdf "
+                          "files there.")
+    return CorpusReport(mark_reprints(articles), tuple(warnings))
+
+
+def _new_outlet(article: Article, copies: list[Article]) -> bool:
+    """An identical text is a reprint worth keeping when it names an outlet its copies do not: a wire
+    story run by several papers. Otherwise it is the same file twice."""
+    return bool(article.source) and all(c.source != article.source for c in copies)

@@ -1,7 +1,8 @@
 """What the chat page shows, without gradio: answers and articles as HTML, example questions, a live answerer,
 the API's argument checks and the server log's refusal lines."""
 
-from qa.page.api_params import MEMORY, AskRequest, ParameterError, check_ask
+from qa.errors import ParameterError
+from qa.page.api_params import MEMORY, AskRequest, check_ask
 from qa.page.examples import example_questions
 from qa.page.live import LiveAnswerer
 from qa.page.presentation import (

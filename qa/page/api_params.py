@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.config import MAX_QUESTION_CHARS, MAX_TOP_K
-from qa.errors import QAError
+from qa.errors import ParameterError
 from qa.questions import validate
 
 # Earlier questions a follow-up is resolved against, in the chat box and over the API alike. An API
@@ -23,10 +23,6 @@ MAX_PREVIOUS = 100
 MAX_DATE_CHARS = 40
 SHOWN_CHARS = 40  # of a value repeated in a message
 OUTLETS_SHOWN = 8
-
-
-class ParameterError(QAError):
-    """An API argument has the wrong type, size or value."""
 
 
 @dataclass(frozen=True)

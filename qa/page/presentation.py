@@ -11,11 +11,10 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from qa.records import Answer, Article, Quote
+from qa.records import NOT_FOUND, Answer, Article, Quote
 from qa.retrieve import Listed, newest_key
-from qa.text import sentence_spans
+from qa.text.sentences import sentence_spans
 
-NOT_FOUND = "在现有文章中没有找到答案 / not found in the articles"
 CLOSEST_LABEL = "最接近的段落（不是答案）/ closest passages, not answers"
 # Context around a quote: whole sentences of the same paragraph, at most this many on each side.
 CONTEXT_SENTENCES = 1
@@ -32,14 +31,19 @@ class Passage:
     article: Article
     window: Span
     marks: tuple[Span, ...]  # quote offsets into article.text, sorted, not overlapping
+    also_in: tuple[str, ...] = ()  # the other outlets that ran the story (``Quote.also_in``)
 
 
-def reference(title: str, source: str | None, date: str | None) -> str:
-    """《title》 · source · date, leaving out what the article does not say. Source and date are
-    each kept on one line (a date broken as "2021-02-" / "07" reads badly on a phone); a long
-    title still wraps."""
+def reference(title: str, source: str | None, date: str | None, page: int | None = None,
+              also_in: Sequence[str] = ()) -> str:
+    """《title》 · source · date · PDF page · the other outlets that ran the story, leaving out what
+    the article does not say. Source and date are each kept on one line (a date broken as
+    "2021-02-" / "07" reads badly on a phone); a long title still wraps."""
     parts = [html.escape(f"《{title}》")] if title else []
-    parts += [f'<span class="qa-nowrap">{html.escape(p)}</span>' for p in (source, date) if p]
+    where = f"第{page}页 / p. {page}" if page else None
+    parts += [f'<span class="qa-nowrap">{html.escape(p)}</span>' for p in (source, date, where) if p]
+    if also_in:
+        parts.append(f'<span class="qa-also-in">另见 / also in: {html.escape("、".join(also_in))}</span>')
     return " · ".join(parts)
 
 
@@ -70,10 +74,11 @@ def passages(quotes: Sequence[Quote], articles: Mapping[str, Article]) -> list[P
         for i, p in enumerate(out):
             if p.article.id == article.id and lo <= p.window[1] and p.window[0] <= hi:
                 marks = _union([*p.marks, (q.start, q.end)])
-                out[i] = Passage(article, (min(lo, p.window[0]), max(hi, p.window[1])), marks)
+                out[i] = Passage(article, (min(lo, p.window[0]), max(hi, p.window[1])), marks,
+                                 p.also_in or q.also_in)
                 break
         else:
-            out.append(Passage(article, (lo, hi), ((q.start, q.end),)))
+            out.append(Passage(article, (lo, hi), ((q.start, q.end),), q.also_in))
     return out
 
 
@@ -162,7 +167,13 @@ def passage_html(n: int, passage: Passage, css_class: str = "qa-quote", emphasis
     full = (f'<details class="qa-full"><summary>查看全文 / whole article</summary>'
             f"{article_html(a, passage.marks, css_class, emphasis)}</details>")
     return (f'<div class="qa-quote-block {css_class}-block"><div class="qa-passage"><span class="qa-n">[{n}]</span> '
-            f'{text}</div><div class="qa-ref">{reference(a.title, a.source, a.date)}</div>{full}</div>')
+            f'{text}</div><div class="qa-ref">{_passage_reference(passage)}</div>{full}</div>')
+
+
+def _passage_reference(passage: Passage) -> str:
+    a = passage.article
+    page = a.page_at(passage.marks[0][0]) if passage.marks else None
+    return reference(a.title, a.source, a.date, page, passage.also_in)
 
 
 def answer_html(answer: Answer, articles: Mapping[str, Article], typed: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""What every way of reading offers the pipeline: an analysed question and ranked hits in, an Answer out."""
+"""What a reader offers the pipeline: an analysed question and ranked hits in, an Answer out."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from qa.questions import Question
-from qa.records import Answer, Hit
+from qa.records import NOT_FOUND, Answer, Hit
 
-NOT_FOUND = "在现有文章中没有找到这个问题的答案。"
+__all__ = ["NOT_FOUND", "AnswerReader"]  # NOT_FOUND: defined with the Answer record, re-exported for readers
 
 
 class AnswerReader(Protocol):

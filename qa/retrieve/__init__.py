@@ -1,8 +1,8 @@
 """Retrieval: a question -> ranked chunks (dense, BM25 or hybrid behind one search), filters, follow-ups."""
 
+from qa.errors import FilterError
 from qa.retrieve.filters import (
     ArticleFilter,
-    FilterError,
     Listed,
     allowed_ids,
     article_filter,

@@ -7,16 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from qa.errors import QAError
+from qa.errors import FilterError
 from qa.index.chunk_store import ArticleTable
 from qa.index.store import Index
 from qa.records import Article, date_range, sources
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
-
-
-class FilterError(QAError):
-    """A filter value cannot be read, or the filters leave no article to search."""
 
 
 def index_outlets(index: Index) -> list[str]:

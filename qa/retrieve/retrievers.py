@@ -12,7 +12,7 @@ from qa.index.chunk_store import chunk_ids_of
 from qa.index.vectors import VectorIndexKind, search_vectors
 from qa.records import Hit
 from qa.retrieve.fusion import FUSION_DEPTH, HYBRID_FUSION, FusionParams, fuse
-from qa.text import tokenize
+from qa.text.tokens import tokenize
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 

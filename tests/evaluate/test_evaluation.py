@@ -149,18 +149,18 @@ def test_traced_answer_is_the_plain_answer_and_ranks_the_gold_article(bundled_an
     assert row["latency_ms"] > 0
 
 
-def test_drop_gold_asks_again_without_the_gold_paragraph_and_compares_answerers(squad_file, tmp_path,
-                                                                                  fake_embedder):
+def test_drop_gold_asks_again_without_the_gold_paragraph_and_compares_retrievers(squad_file, tmp_path,
+                                                                                   fake_embedder):
     out = tmp_path / "out"
     argv = ["eval", "--squad", str(squad_file), "--cache", str(tmp_path / "cache"), "--out", str(out),
-            "--answerers", "reader,rules", "--drop-gold", "2"]
+            "--compare", "hybrid,bm25", "--drop-gold", "2"]
     assert main(argv) == 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert set(report["compare"]) == {"reader", "rules"}
+    assert set(report["compare"]) == {"hybrid", "bm25"}
     assert report["run"]["dropped_gold"] == 2
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "| metric | reader | rules |" in md and "## Failures (reader)" in md
-    runs = {"reader": report["questions"], **report["compare_questions"]}
+    assert "| metric | hybrid | bm25 |" in md and "## Failures (hybrid)" in md
+    runs = {"hybrid": report["questions"], **report["compare_questions"]}
     for name, rows in runs.items():
         metrics = report["compare"][name]
         assert metrics["n"] == 6 and metrics["n_unanswerable"] == 2, name

@@ -45,7 +45,7 @@ def own(tmp_path, small_corpus) -> tuple[Path, Path]:
 
 
 def _ask(capsys, *args: str) -> tuple[int, dict | None, str]:
-    code = main(["ask", QUESTION, "--json", "--answerer", "rules", *args])
+    code = main(["ask", QUESTION, "--json", *args])
     out = capsys.readouterr()
     return code, (json.loads(out.out) if code == 0 else None), out.err
 

@@ -168,7 +168,7 @@ def test_qa_build_repairs_it_into_what_a_build_from_scratch_gives(damaged_but_bo
 
 
 def ask(index_dir: Path, capsys) -> tuple[int, str, str]:
-    code = main(["ask", QUESTION, "--json", "--answerer", "rules", "--index", str(index_dir)])
+    code = main(["ask", QUESTION, "--json", "--index", str(index_dir)])
     out = capsys.readouterr()
     assert "Traceback" not in out.err
     return code, out.out, out.err
@@ -185,7 +185,7 @@ def test_ask_rebuilds_it_from_its_own_corpus_and_says_so_in_one_line(damaged_but
 
 def test_an_index_that_no_longer_records_its_corpus_is_not_rebuilt_from_another(damaged_and_unbound, capsys):
     index_dir = damaged_and_unbound.index_dir
-    for argv in (["ask", QUESTION, "--answerer", "rules"], ["build"]):
+    for argv in (["ask", QUESTION], ["build"]):
         assert main([*argv, "--index", str(index_dir)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err

@@ -6,7 +6,10 @@ import pytest
 from conftest import CORPUS
 
 from qa.ingest import chunk_article, chunk_corpus, load_corpus
-from qa.text import join_hard_breaks, normalize_key, sentence_spans, tokenize
+from qa.text.keys import normalize_key
+from qa.text.lines import join_hard_breaks
+from qa.text.sentences import sentence_spans
+from qa.text.tokens import tokenize
 
 ARTICLES = load_corpus(CORPUS).articles
 

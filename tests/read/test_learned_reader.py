@@ -75,7 +75,7 @@ def test_answering_never_imports_torch(bundled_settings) -> None:
         "from qa.pipeline import open_answerer\n"
         "from qa.config import Settings\n"
         f"s = Settings(corpus_dir={str(bundled_settings.corpus_dir)!r},\n"
-        f"             index_dir={str(bundled_settings.index_dir)!r}, answerer='reader')\n"
+        f"             index_dir={str(bundled_settings.index_dir)!r})\n"
         "a = open_answerer(s, quiet=True)\n"
         "print(a.ask('淄川区政协会议应到委员多少名？').answer)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"

@@ -1,14 +1,13 @@
-"""What `qa` and `python app.py` share: the options that place corpus, index, model and page, and one
-clear line per error instead of a traceback."""
+"""The argparse options `qa` and `python app.py` share (corpus, index, model, threads, page), the
+settings they give, and one clear line per error instead of a traceback."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 
-from qa.config import ANSWERERS, Settings, default_settings
+from qa.config import Settings, corpus_from_environment, default_settings
 from qa.errors import QAError
 
 
@@ -29,11 +28,6 @@ def _thread_count(value: str) -> int:
     return int(value)
 
 
-def add_answerer_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--answerer", choices=ANSWERERS,
-                   help="reader: the trained reader (default); rules: the earlier hand-written rules")
-
-
 def add_page_options(p: argparse.ArgumentParser) -> None:
     """--port and --host of the chat page."""
     p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
@@ -50,13 +44,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return default_settings().with_(
         corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
-        retriever=getattr(args, "retriever", None), answerer=getattr(args, "answerer", None),
+        retriever=getattr(args, "retriever", None),
     )
 
 
 def corpus_given(args: argparse.Namespace) -> bool:
     """Whether the user named a corpus (--corpus or QA_CORPUS) rather than taking the index's own."""
-    return bool(getattr(args, "corpus", None) or os.environ.get("QA_CORPUS"))
+    return bool(getattr(args, "corpus", None) or corpus_from_environment())
 
 
 def bound_settings(args: argparse.Namespace, *, rebuild: bool = False) -> Settings:

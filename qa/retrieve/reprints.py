@@ -1,0 +1,62 @@
+"""Reprints at question time: one story is one source, however many outlets ran it.
+
+The groups are found when the corpus is read (`qa.ingest.reprints`) and kept on each article
+(``Article.reprints``, canonical first). Retrieval keeps the best-ranked hit of a story and drops
+the hits of its other copies (`collapse_reprints`); an answer's quotes name the other outlets
+(`cite_reprints`, ``Quote.also_in``); evaluation counts a copy of the gold article as the gold
+article (`same_story`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from qa.records import Answer, Article, Hit, Quote
+
+
+def _story(article_id: str, articles: Mapping[str, Article]) -> str:
+    article = articles.get(article_id)
+    return article.canonical if article is not None else article_id
+
+
+def same_story(a: str, b: str, articles: Mapping[str, Article]) -> bool:
+    """Whether the articles ``a`` and ``b`` are one story (the same article, or reprints of each other)."""
+    return a == b or _story(a, articles) == _story(b, articles)
+
+
+def collapse_reprints(hits: Sequence[Hit], articles: Mapping[str, Article]) -> list[Hit]:
+    """``hits`` (best first) without those from a reprint of an article ranked higher: the best-ranked
+    copy of each story stays, with all its own hits (several chunks of one article are one source)."""
+    chosen: dict[str, str] = {}  # story -> the article that stands for it here
+    out = []
+    for hit in hits:
+        aid = hit.chunk.article_id
+        if chosen.setdefault(_story(aid, articles), aid) == aid:
+            out.append(hit)
+    return out
+
+
+def also_in(article: Article, articles: Mapping[str, Article]) -> tuple[str, ...]:
+    """The outlets that ran ``article``'s story besides its own, in the group's order, each once.
+    A copy without a named outlet is left out: "also in: (unknown)" would tell the reader nothing."""
+    out: list[str] = []
+    for other_id in article.reprints:
+        other = articles.get(other_id) if other_id != article.id else None
+        source = other.source if other is not None else None
+        if source and source != article.source and source not in out:
+            out.append(source)
+    return tuple(out)
+
+
+def cite_reprints(answer: Answer, articles: Mapping[str, Article]) -> Answer:
+    """``answer`` with each quote's ``also_in`` set to the other outlets of its article's story."""
+    def cited(quotes: tuple[Quote, ...]) -> tuple[Quote, ...]:
+        out = []
+        for q in quotes:
+            article = articles.get(q.article_id)
+            outlets = also_in(article, articles) if article is not None and article.reprints else ()
+            out.append(replace(q, also_in=outlets) if outlets != q.also_in else q)
+        return tuple(out)
+
+    return replace(answer, quotes=cited(answer.quotes), closest=cited(answer.closest))
