@@ -77,7 +77,8 @@ class Quote:
                    start, end, article.text[start:end], article.page_at(start))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-ready: ``also_in`` as a list, as it comes back from JSON."""
+        return {**asdict(self), "also_in": list(self.also_in)}
 
 
 # The answer of an abstention, and what the terminal and the chat page say for one: the wording is here only.
