@@ -38,10 +38,9 @@ class Answerer:
         q = analyse(question)
         top_k = top_k or self.top_k
         read = max(top_k, self.candidate_chunks)
-        wanted = max(read, depth)
-        # Reprints of one story are one source: the best-ranked copy stands for it. Searching twice as
-        # deep keeps ``wanted`` distinct hits after the copies are dropped.
-        hits = collapse_reprints(self.retriever.search(q.text, 2 * wanted, allowed), self.index.articles)[:wanted]
+        # Reprints of one story are one source: the best-ranked copy stands for it. The search depth is
+        # unchanged (the hybrid's fusion depends on it); the reader reads at most 1 + read_more of them.
+        hits = collapse_reprints(self.retriever.search(q.text, max(read, depth), allowed), self.index.articles)
         answer = cite_reprints(self.reader.read(q, hits[:read], top_k), self.index.articles)
         return Traced(replace(answer, retriever=self.retriever.name), tuple(hits), read)
 
