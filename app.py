@@ -34,6 +34,7 @@ from qa.page import (  # noqa: E402
     log_refusal,
     shown_question,
 )
+from qa.page.uploads import add_files, refresh_index, upload_report  # noqa: E402
 from qa.questions import validate  # noqa: E402
 from qa.retrieve import (  # noqa: E402
     allowed_ids,
@@ -82,6 +83,8 @@ TABLE_HEADERS = ["标题 title", "来源 source", "日期 date"]
 # Rows in the article list: an archive of 10^6 articles is listed newest first, this many at a
 # time, and narrowed with the filters (a table of every article would take minutes to send).
 LIST_ROWS = 200
+# Gradio fills an argument whose default is a Progress with the bar of the running event.
+PROGRESS = gr.Progress()
 
 
 class Page:
@@ -143,6 +146,19 @@ class Page:
             return [], [], error_html(str(err)), ""
         return article_rows(shown), article_order(shown), list_note(len(shown), total), ""
 
+    def add(self, files: list | None, chosen_sources: list[str], date_from: str, date_to: str,
+            progress=PROGRESS):
+        """Uploaded files into the corpus, the index brought up to date, the list refreshed."""
+        paths = [f if isinstance(f, str) else getattr(f, "name", f) for f in files or []]
+        progress(0.1, desc="检查文件 checking the files")
+        added, errors = add_files(paths, self.live.settings.corpus_dir)
+        lines = []
+        if added:
+            progress(0.4, desc="更新索引 updating the index")
+            lines = refresh_index(self.live.settings)
+        progress(1.0)
+        return (upload_report(added, errors, lines), *self.table(chosen_sources, date_from, date_to), None)
+
     def open_article(self, order: list[str], evt: gr.SelectData) -> str:
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         article = self.articles().get(order[row]) if 0 <= row < len(order) else None
@@ -186,6 +202,9 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
                                          elem_id="qa-articles")
                     note = gr.HTML(list_note(len(listed), total), elem_id="qa-list-note")
                     article = gr.HTML(elem_id="qa-article-view")
+                with gr.Accordion("添加文章 / add articles", open=False):
+                    upload = gr.File(file_count="multiple", label="文件或 .zip files or a .zip", elem_id="qa-upload")
+                    upload_status = gr.Markdown(elem_id="qa-upload-status")
 
         turn = {"fn": page.respond, "inputs": [question, chat, asked, chosen, date_from, date_to],
                 "outputs": [question, chat, asked], "api_visibility": "private"}
@@ -196,6 +215,8 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
         for box in (chosen, date_from, date_to):
             box.change(page.table, [chosen, date_from, date_to], [table, order, note, article],
                        api_visibility="private")
+        upload.upload(page.add, [upload, chosen, date_from, date_to],
+                      [upload_status, table, order, note, article, upload], api_visibility="private")
         table.select(page.open_article, [order], article, api_visibility="private")
         gr.api(page.ask, api_name="ask")
     return demo
