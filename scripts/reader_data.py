@@ -370,10 +370,11 @@ def windows_for(
     return out
 
 
-def tempting(question: str, windows: list[Window]) -> Window:
-    """The window sharing the most distinct tokens with the question (the most tempting one)."""
-    q = set(windows[0].ids[: windows[0].ids.index(windows[0].ids[-1])])
-    return max(windows, key=lambda w: len(q.intersection(w.ids)))
+def tempting(windows: list[Window]) -> Window:
+    """The window sharing the most distinct tokens with its question (the most tempting one)."""
+    first = windows[0].ids
+    question = set(first[1 : first.index(first[-1])])  # <s> question </s>: every window ends with </s>
+    return max(windows, key=lambda w: len(question.intersection(w.ids)))
 
 
 @dataclass(frozen=True)
@@ -408,7 +409,7 @@ def build_windows(tok: Tokenizer, paragraphs: list[Paragraph], questions: list[Q
         p = paragraphs[q.paragraph]
         if not q.answers:  # a written near miss: the most tempting window and one other, "no answer"
             asked = windows_for(enc, q.question, encoded[q.paragraph], None, head(q.paragraph))
-            out.append(tempting(q.question, asked))
+            out.append(tempting(asked))
             if len(asked) > 1 and rng.random() < mix.other_share:
                 out.append(rng.choice(asked))
             continue

@@ -256,17 +256,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wiki-questions", type=int, default=1500, help="Wikipedia questions sampled into the mix")
     p.add_argument("--holdout-drcd", type=int, default=300, help="DRCD questions held out (whole paragraphs)")
     p.add_argument("--holdout-cmrc", type=int, default=400, help="CMRC train questions held out for tuning")
-    p.add_argument("--negatives", type=int, default=2, help="BM25 hard-negative paragraphs per question")
-    p.add_argument("--negative-share", type=float, default=1.0, help="chance each of them is used")
-    p.add_argument("--other-share", type=float, default=0.5)
-    p.add_argument("--removed-share", type=float, default=0.6,
+    p.add_argument("--negatives", type=int, default=Mix.negatives, help="BM25 hard-negative paragraphs per question")
+    p.add_argument("--negative-share", type=float, default=Mix.negative_share, help="chance each of them is used")
+    p.add_argument("--other-share", type=float, default=Mix.other_share)
+    p.add_argument("--removed-share", type=float, default=Mix.removed_share,
                    help="share of questions also given their own paragraph with the answer's sentence cut out")
-    p.add_argument("--swapped-share", type=float, default=1.0,
+    p.add_argument("--swapped-share", type=float, default=Mix.swapped_share,
                    help="share of questions also asked with a year, number, name, role or measure swapped "
                         "for one their paragraph lacks")
-    p.add_argument("--noise-share", type=float, default=0.5, help="news questions also read from a noisy copy")
-    p.add_argument("--title-share", type=float, default=0.9, help="windows that read the headline first")
-    p.add_argument("--date-share", type=float, default=0.5, help="of those, the share whose heading has the date")
+    p.add_argument("--noise-share", type=float, default=Mix.noise_share,
+                   help="news questions also read from a noisy copy")
+    p.add_argument("--title-share", type=float, default=Mix.title_share, help="windows that read the headline first")
+    p.add_argument("--date-share", type=float, default=Mix.date_share,
+                   help="of those, the share whose heading has the date")
     p.add_argument("--init", type=Path, help="start from these weights, a checkpoint or exported .safetensors "
                    "(a fresh optimiser and schedule)")
     p.add_argument("--save-every", type=int, default=50)

@@ -120,27 +120,31 @@ def outcome_right(row: dict) -> bool:
     return bool(row["correct"]) if not row["abstained"] else not row["expected"]
 
 
-def reliability(rows: list[dict], bins: int = CALIBRATION_BINS) -> list[dict]:
-    """Equal-width confidence bins of the shown outcomes: [{"low", "high", "n", "confidence",
-    "accuracy"}], empty bins left out (the reliability diagram of Guo et al., ICML 2017)."""
-    rows = [r for r in rows if r.get("confidence") is not None]
+def reliability(outcomes: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> list[dict]:
+    """Equal-width bins of (confidence shown, shown outcome right) pairs: [{"low", "high", "n",
+    "confidence", "accuracy"}], empty bins left out (the reliability diagram of Guo et al., ICML 2017)."""
     out = []
     for b in range(bins):
         low, high = b / bins, (b + 1) / bins
-        inside = [r for r in rows if low <= r["confidence"] < high or (b == bins - 1 and r["confidence"] == 1.0)]
+        inside = [(c, r) for c, r in outcomes if low <= c < high or (b == bins - 1 and c == 1.0)]
         if inside:
             out.append({"low": low, "high": high, "n": len(inside),
-                        "confidence": sum(r["confidence"] for r in inside) / len(inside),
-                        "accuracy": sum(outcome_right(r) for r in inside) / len(inside)})
+                        "confidence": sum(c for c, _ in inside) / len(inside),
+                        "accuracy": sum(r for _, r in inside) / len(inside)})
     return out
 
 
-def expected_calibration_error(rows: list[dict], bins: int = CALIBRATION_BINS) -> float | None:
+def expected_calibration_error(outcomes: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> float | None:
     """ECE of the shown confidence: the bins' |accuracy - confidence| weighted by their share."""
-    rows = [r for r in rows if r.get("confidence") is not None]
-    if not rows:
+    if not outcomes:
         return None
-    return round(sum(b["n"] * abs(b["accuracy"] - b["confidence"]) for b in reliability(rows, bins)) / len(rows), 4)
+    return round(sum(b["n"] * abs(b["accuracy"] - b["confidence"]) for b in reliability(outcomes, bins))
+                 / len(outcomes), 4)
+
+
+def shown_outcomes(rows: list[dict]) -> list[tuple[float, bool]]:
+    """(confidence shown, shown outcome right) of every run row that has a confidence."""
+    return [(r["confidence"], outcome_right(r)) for r in rows if r.get("confidence") is not None]
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -177,7 +181,7 @@ def summarise(rows: list[dict], article_text: dict[str, str]) -> dict:
         "citation_validity": validity,
         "abstain_rate_unanswerable": _rate(sum(r["abstained"] for r in unanswerable), len(unanswerable)),
         "false_abstain_rate": _rate(sum(r["abstained"] for r in answerable), len(answerable)),
-        "calibration_error": expected_calibration_error(rows),
+        "calibration_error": expected_calibration_error(shown_outcomes(rows)),
         "latency_ms_p50": round(percentile(latencies, 50), 2),
         "latency_ms_p95": round(percentile(latencies, 95), 2),
         "n_with_gold_article": len(ranks),

@@ -20,6 +20,14 @@ def _pyplot():
     return plt
 
 
+def _saved(plt, fig, path: Path) -> Path:
+    """Lay out, write and close a figure; the path written."""
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
 def recall_plot(curves: dict[str, Sequence[float | None]], path: Path) -> Path | None:
     """Recall@k for k = 1..len(curve), one line per retriever; None when no gold article is known."""
     curves = {name: c for name, c in curves.items() if c and all(v is not None for v in c)}
@@ -37,10 +45,7 @@ def recall_plot(curves: dict[str, Sequence[float | None]], path: Path) -> Path |
     ax.set_ylim(max(0.0, low - 0.02), 1.002)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _saved(plt, fig, path)
 
 
 def latency_plot(latencies: dict[str, Sequence[float]], path: Path) -> Path | None:
@@ -64,16 +69,13 @@ def latency_plot(latencies: dict[str, Sequence[float]], path: Path) -> Path | No
     ax.set_ylabel("questions")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _saved(plt, fig, path)
 
 
 def reliability_plot(runs: dict[str, Sequence[dict]], path: Path) -> Path | None:
     """Accuracy of the shown outcome against the confidence shown, per confidence bin, one line per
     run; the diagonal is a perfectly calibrated confidence."""
-    from qa.evaluate.metrics import expected_calibration_error, reliability
+    from qa.evaluate.metrics import expected_calibration_error, reliability, shown_outcomes
 
     runs = {name: rows for name, rows in runs.items() if rows}
     if not runs:
@@ -82,8 +84,9 @@ def reliability_plot(runs: dict[str, Sequence[dict]], path: Path) -> Path | None
     fig, ax = plt.subplots(figsize=(5.2, 5.0), dpi=110)
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="calibrated")
     for name, rows in runs.items():
-        bins = reliability(list(rows))
-        ece = expected_calibration_error(list(rows))
+        outcomes = shown_outcomes(list(rows))
+        bins = reliability(outcomes)
+        ece = expected_calibration_error(outcomes)
         ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", markersize=4,
                 label=f"{name} (ECE {ece:.3f})")
     ax.set_xlabel("confidence shown")
@@ -92,7 +95,4 @@ def reliability_plot(runs: dict[str, Sequence[dict]], path: Path) -> Path | None
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return _saved(plt, fig, path)

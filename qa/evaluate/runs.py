@@ -14,6 +14,7 @@ from qa.errors import QAError
 from qa.evaluate.metrics import cmrc_em, cmrc_f1, recall_curve, summarise
 from qa.records import Article, Hit, Traced
 from qa.retrieve import Retriever
+from qa.retrieve.reprints import story
 
 # Chunks ranked per question: deep enough for recall@10 at the article level (an article has
 # several chunks) and for the recall@k curve up to k=20.
@@ -84,12 +85,7 @@ def load_questions(path: Path) -> tuple[list[Item], list[str]]:
 def ranked_articles(hits: tuple[Hit, ...] | list[Hit], articles: Mapping[str, Article] | None = None) -> list[str]:
     """Distinct stories in the order their best chunk was retrieved: article ids, each reprint counted
     as its story's canonical article when ``articles`` are given (a reprint is never another source)."""
-    return list(dict.fromkeys(_story(h.chunk.article_id, articles) for h in hits))
-
-
-def _story(article_id: str | None, articles: Mapping[str, Article] | None) -> str | None:
-    article = (articles or {}).get(article_id) if article_id else None
-    return article.canonical if article is not None else article_id
+    return list(dict.fromkeys(story(h.chunk.article_id, articles or {}) for h in hits))
 
 
 def search_depth(answerer: TracingAnswerer) -> int:
@@ -121,7 +117,7 @@ def run_item(answerer: TracingAnswerer, item: Item, depth: int | None = None,
     answered = not result["abstained"]
     correct = bool(item.answers) and answered and any(g in result["answer"] or g in first for g in item.answers)
     prediction = result["answer"] if answered else ""  # an abstention scores 0
-    gold = _story(item.article_id, articles)
+    gold = story(item.article_id, articles or {})
     gold_rank = ranked.index(gold) + 1 if gold in ranked else None
     return {**result, "id": item.id, "expected": list(item.answers), "gold_article_id": item.article_id,
             "correct": correct,

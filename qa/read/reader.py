@@ -142,10 +142,7 @@ class Reader:
         ``excess``: that the answer is right when it clears it, that "not found" is right when it does
         not. Logistics of the margin fitted on held-out news (Platt scaling), so answers shown at 0.8
         are right about 80% of the time."""
-        import math
-
-        slope, offset = self.calibration if excess >= 0 else self.calibration_abstain
-        return 0.5 * (1.0 + math.tanh((slope * excess + offset) / 2))  # the logistic, without overflow
+        return logistic(self.calibration if excess >= 0 else self.calibration_abstain, excess)
 
     def _windows(self, q_ids: list[int], passage: str, heading_text: str):
         tok = self.tokenizer
@@ -178,6 +175,14 @@ class Reader:
             if reading is not None and (i not in best or reading.margin > best[i].margin):
                 best[i] = reading
         return [best[i] for i in sorted(best)]
+
+
+def logistic(fit: tuple[float, float], x: float) -> float:
+    """1 / (1 + e^-(slope·x + offset)) for ``fit`` = (slope, offset), without overflow far from 0."""
+    import math
+
+    slope, offset = fit
+    return 0.5 * (1.0 + math.tanh((slope * x + offset) / 2))
 
 
 def _pair(text: str) -> tuple[float, float]:

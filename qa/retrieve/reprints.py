@@ -15,14 +15,16 @@ from dataclasses import replace
 from qa.records import Answer, Article, Hit, Quote
 
 
-def _story(article_id: str, articles: Mapping[str, Article]) -> str:
-    article = articles.get(article_id)
+def story(article_id: str | None, articles: Mapping[str, Article]) -> str | None:
+    """The story an article belongs to: its reprint group's canonical article (itself when it has no
+    reprints, or is unknown)."""
+    article = articles.get(article_id) if article_id else None
     return article.canonical if article is not None else article_id
 
 
 def same_story(a: str, b: str, articles: Mapping[str, Article]) -> bool:
     """Whether the articles ``a`` and ``b`` are one story (the same article, or reprints of each other)."""
-    return a == b or _story(a, articles) == _story(b, articles)
+    return a == b or story(a, articles) == story(b, articles)
 
 
 def collapse_reprints(hits: Sequence[Hit], articles: Mapping[str, Article]) -> list[Hit]:
@@ -32,7 +34,7 @@ def collapse_reprints(hits: Sequence[Hit], articles: Mapping[str, Article]) -> l
     out = []
     for hit in hits:
         aid = hit.chunk.article_id
-        if chosen.setdefault(_story(aid, articles), aid) == aid:
+        if chosen.setdefault(story(aid, articles), aid) == aid:
             out.append(hit)
     return out
 
