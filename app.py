@@ -34,7 +34,8 @@ from qa.page import (  # noqa: E402
     log_refusal,
     shown_question,
 )
-from qa.page.uploads import add_files, refresh_index, upload_report  # noqa: E402
+from qa.page.links import fetch_page, links_allowed  # noqa: E402
+from qa.page.uploads import UploadError, add_files, refresh_index, remove_article, upload_report  # noqa: E402
 from qa.questions import validate  # noqa: E402
 from qa.retrieve import (  # noqa: E402
     allowed_ids,
@@ -79,6 +80,8 @@ details.qa-full summary { cursor: pointer; color: #2563eb; font-size: 13px; }
 #qa-title h1 { margin-bottom: 0; }
 """
 EXAMPLE = "淄川区政协会议应到委员多少名？"
+LINKS_OFF = ("Fetching links is off because this page is served to a network; its operator can turn it on with "
+             "`qa serve --fetch-links`, or save the page and upload the file.")
 TABLE_HEADERS = ["标题 title", "来源 source", "日期 date"]
 # Rows in the article list: an archive of 10^6 articles is listed newest first, this many at a
 # time, and narrowed with the filters (a table of every article would take minutes to send).
@@ -90,8 +93,9 @@ PROGRESS = gr.Progress()
 class Page:
     """The handlers behind the page; each reads the newest index through the live answerer."""
 
-    def __init__(self, live: LiveAnswerer) -> None:
+    def __init__(self, live: LiveAnswerer, fetch_links: bool = True) -> None:
         self.live = live
+        self.fetch_links = fetch_links
 
     def articles(self):
         return self.live.current().index.articles
@@ -146,28 +150,107 @@ class Page:
             return [], [], error_html(str(err)), ""
         return article_rows(shown), article_order(shown), list_note(len(shown), total), ""
 
+    def refreshed(self, chosen_sources: list[str], date_from: str, date_to: str):
+        """After articles were added or removed: the list, its order and note, the article view
+        (closed), the outlet choices and the list's heading with its new count."""
+        index = self.live.current().index
+        outlets = index_outlets(index)
+        chosen = gr.CheckboxGroup(choices=outlets, value=[s for s in chosen_sources or [] if s in outlets])
+        rows, order, note, view = self.table(chosen_sources, date_from, date_to)
+        return rows, order, note, view, chosen, gr.Accordion(label=list_heading(index))
+
     def add(self, files: list | None, chosen_sources: list[str], date_from: str, date_to: str,
             progress=PROGRESS):
         """Uploaded files into the corpus, the index brought up to date, the list refreshed."""
-        paths = [f if isinstance(f, str) else getattr(f, "name", f) for f in files or []]
         progress(0.1, desc="检查文件 checking the files")
-        added, errors = add_files(paths, self.live.settings.corpus_dir)
-        lines = []
-        if added:
-            progress(0.4, desc="更新索引 updating the index")
-            lines = refresh_index(self.live.settings)
-        progress(1.0)
-        return (upload_report(added, errors, lines), *self.table(chosen_sources, date_from, date_to), None)
+        added, errors = add_files(_paths(files), self.live.settings.corpus_dir)
+        lines = self._reindex(added, progress)
+        return (upload_report(added, errors, lines), *self.refreshed(chosen_sources, date_from, date_to), None)
 
-    def open_article(self, order: list[str], evt: gr.SelectData) -> str:
+    def fetch_link(self, url: str, chosen_sources: list[str], date_from: str, date_to: str, progress=PROGRESS):
+        """The page at a pasted link into the corpus, as an upload is."""
+        progress(0.1, desc="抓取网页 fetching the page")
+        added, errors = self._fetch(url)
+        lines = self._reindex(added, progress)
+        return (upload_report(added, errors, lines), *self.refreshed(chosen_sources, date_from, date_to), "")
+
+    def remove(self, article_id: str | None, chosen_sources: list[str], date_from: str, date_to: str,
+               progress=PROGRESS):
+        """Delete the opened article's file and bring the index up to date."""
+        try:
+            if not article_id:
+                raise UploadError("No article is open; click a row of the list first, then remove it.")
+            name = remove_article(article_id, self.live.settings.corpus_dir, self.articles())
+        except UploadError as err:
+            return (error_html(str(err)), *self.refreshed(chosen_sources, date_from, date_to), None)
+        lines = self._reindex([name], progress)
+        report = f"**已删除 removed**: `{name}`\n\n**索引 index**:\n" + "\n".join(f"- {line}" for line in lines)
+        return (report, *self.refreshed(chosen_sources, date_from, date_to), None)
+
+    def _fetch(self, url: str) -> tuple[list[str], list[str]]:
+        if not self.fetch_links:
+            return [], [LINKS_OFF]
+        try:
+            return [fetch_page(url, self.live.settings.corpus_dir)], []
+        except UploadError as err:
+            return [], [str(err)]
+
+    def _reindex(self, changed: list[str], progress) -> list[str]:
+        if not changed:
+            return []
+        progress(0.4, desc="更新索引 updating the index")
+        lines = refresh_index(self.live.settings)
+        progress(1.0)
+        return lines
+
+    # The same through the API: a JSON object back, or one sentence when nothing was done.
+    def api_add_files(self, files: list | None) -> dict[str, Any]:
+        added, errors = add_files(_paths(files), self.live.settings.corpus_dir)
+        return self._api_result(added, errors)
+
+    def api_add_link(self, url: str) -> dict[str, Any]:
+        """Fetch the news page at ``url`` (http or https) into the corpus and index it."""
+        return self._api_result(*self._fetch(url))
+
+    def api_remove(self, article_id: str) -> dict[str, Any]:
+        """Delete the file of the article ``article_id`` (an id from the answers) and update the index."""
+        try:
+            name = remove_article(str(article_id or ""), self.live.settings.corpus_dir, self.articles())
+        except UploadError as err:
+            log_refusal(str(err), "an API removal")
+            raise gr.Error(str(err), print_exception=False) from None
+        return {"removed": name, "index": refresh_index(self.live.settings)}
+
+    def _api_result(self, added: list[str], errors: list[str]) -> dict[str, Any]:
+        if not added:
+            message = " ".join(errors) or "No file was sent; send one or more article files or a .zip."
+            log_refusal(message, "an API upload")
+            raise gr.Error(message, print_exception=False)
+        return {"added": added, "refused": errors, "index": refresh_index(self.live.settings)}
+
+    def open_article(self, order: list[str], evt: gr.SelectData) -> tuple[str, str | None]:
+        """The whole article of the clicked row, and its id (what "remove" deletes)."""
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         article = self.articles().get(order[row]) if 0 <= row < len(order) else None
-        return article_html(article) if article else error_html("That article is no longer in the index.")
+        if article is None:
+            return error_html("That article is no longer in the index."), None
+        return article_html(article), article.id
 
 
-def build_demo(live: LiveAnswerer) -> gr.Blocks:
-    """The page over ``live``; call ``.queue(...)`` and launch it with `launch`."""
-    page = Page(live)
+def _paths(files: list | None) -> list[str]:
+    """Paths of the files gradio received (strings, or objects with a name)."""
+    return [f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", f) for f in files or []]
+
+
+def list_heading(index) -> str:
+    """The article list's heading: how many stories the index holds (reprints counted once)."""
+    return f"文章 articles（{newest_first(index.articles, article_filter(), 0)[1]} 篇，点一行看全文）"
+
+
+def build_demo(live: LiveAnswerer, fetch_links: bool = True) -> gr.Blocks:
+    """The page over ``live``; call ``.queue(...)`` and launch it with `launch`. ``fetch_links``: whether
+    a pasted link is fetched (`qa.page.links.links_allowed`)."""
+    page = Page(live, fetch_links)
     index = live.current().index
     listed, total = newest_first(index.articles, article_filter(), LIST_ROWS)
     span = index_dates(index)
@@ -177,6 +260,7 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
                 "可以追问，例如先问“淄川区政协会议应到委员多少名？”，再问“那实到多少人？”。</p>", elem_id="qa-title")
         asked = gr.State([])
         order = gr.State(article_order(listed))
+        opened = gr.State(None)  # the id of the article shown whole
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chat = gr.Chatbot(label="对话 conversation", show_label=False, height=560, feedback_options=None,
@@ -196,15 +280,27 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
                                                min_width=120)
                         date_to = gr.Textbox(label="截止日期 to", placeholder=span[1] if span else "YYYY-MM-DD",
                                              min_width=120)
-                with gr.Accordion(f"文章 articles（{total} 篇，点一行看全文）", open=True):
+                with gr.Accordion(list_heading(index), open=True) as listing:
                     table = gr.Dataframe(article_rows(listed), headers=TABLE_HEADERS, interactive=False,
                                          wrap=True, max_height=360, column_widths=["58%", "17%", "25%"],
                                          elem_id="qa-articles")
                     note = gr.HTML(list_note(len(listed), total), elem_id="qa-list-note")
                     article = gr.HTML(elem_id="qa-article-view")
+                    remove = gr.Button("删除打开的文章 remove the open article", size="sm", variant="stop",
+                                       elem_id="qa-remove")
                 with gr.Accordion("添加文章 / add articles", open=False):
-                    upload = gr.File(file_count="multiple", label="文件或 .zip files or a .zip", elem_id="qa-upload")
-                    upload_status = gr.Markdown(elem_id="qa-upload-status")
+                    upload = gr.File(file_count="multiple", label="文件或 .zip（.txt .md .html .docx .pdf .json）",
+                                     elem_id="qa-upload")
+                    with gr.Row():
+                        link = gr.Textbox(show_label=False, placeholder="或粘贴新闻网页链接 or paste a news page link",
+                                          scale=5, min_width=160, elem_id="qa-link", interactive=page.fetch_links)
+                        fetch = gr.Button("抓取 fetch", scale=0, min_width=72, elem_id="qa-fetch",
+                                          interactive=page.fetch_links)
+                    upload_status = gr.Markdown("" if page.fetch_links else LINKS_OFF, elem_id="qa-upload-status")
+                # API only: add files (gradio_client.handle_file) as the page's upload does.
+                api_files = gr.File(file_count="multiple", visible=False)
+                api_result = gr.JSON(visible=False)
+                api_add = gr.Button(visible=False)
 
         turn = {"fn": page.respond, "inputs": [question, chat, asked, chosen, date_from, date_to],
                 "outputs": [question, chat, asked], "api_visibility": "private"}
@@ -215,10 +311,17 @@ def build_demo(live: LiveAnswerer) -> gr.Blocks:
         for box in (chosen, date_from, date_to):
             box.change(page.table, [chosen, date_from, date_to], [table, order, note, article],
                        api_visibility="private")
-        upload.upload(page.add, [upload, chosen, date_from, date_to],
-                      [upload_status, table, order, note, article, upload], api_visibility="private")
-        table.select(page.open_article, [order], article, api_visibility="private")
+        refreshed = [upload_status, table, order, note, article, chosen, listing]
+        upload.upload(page.add, [upload, chosen, date_from, date_to], [*refreshed, upload], api_visibility="private")
+        for event in (link.submit, fetch.click):
+            event(page.fetch_link, [link, chosen, date_from, date_to], [*refreshed, link], api_visibility="private")
+        remove.click(page.remove, [opened, chosen, date_from, date_to], [*refreshed, opened],
+                     api_visibility="private")
+        table.select(page.open_article, [order], [article, opened], api_visibility="private")
         gr.api(page.ask, api_name="ask")
+        api_add.click(page.api_add_files, [api_files], api_result, api_name="add_files")
+        gr.api(page.api_add_link, api_name="add_link")
+        gr.api(page.api_remove, api_name="remove_article")
     return demo
 
 
@@ -230,12 +333,13 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
                        enable_monitoring=False, footer_links=["api"], quiet=True)
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> int:
-    """Open the page on the index of ``settings``, building it first (with progress) when needed."""
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, fetch_links: bool = False) -> int:
+    """Open the page on the index of ``settings``, building it first (with progress) when needed;
+    ``fetch_links`` turns link fetching on for a page served to a network."""
     live = LiveAnswerer(settings)
     print(f"qa: the page is at http://{host}:{port}/ (Ctrl+C stops it)", file=sys.stderr)
     try:
-        launch(build_demo(live), host=host, port=port)
+        launch(build_demo(live, links_allowed(host, fetch_links)), host=host, port=port)
     except OSError:  # gradio reports a busy port as OSError, with advice about its own API
         print(f"qa: cannot listen on {host}:{port}: the port is in use or not allowed; pass --port with a free one.",
               file=sys.stderr)
@@ -250,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     add_location_options(p)
     add_page_options(p)
     args = p.parse_args(argv)
-    return run(lambda: serve(bound_settings(args), host=args.host, port=args.port))
+    return run(lambda: serve(bound_settings(args), host=args.host, port=args.port, fetch_links=args.fetch_links))
 
 
 if __name__ == "__main__":

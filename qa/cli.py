@@ -224,7 +224,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not pages:
         raise QAError("The chat page is not installed; run `pip install -e .` in the project directory.")
     serve = next(iter(pages)).load()
-    return serve(settings, host=args.host, port=args.port)
+    return serve(settings, host=args.host, port=args.port, fetch_links=args.fetch_links)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,9 @@ def add_page_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--fetch-links", action="store_true",
+                   help="let people at a page served to a network add articles from links (the server fetches "
+                        "them; on by default for 127.0.0.1 only)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

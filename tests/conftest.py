@@ -15,6 +15,9 @@ from qa.config import ROOT, Settings
 CORPUS = ROOT / "corpus"
 SEEDS = ROOT.parent / "shared" / "seeds"
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, driven by Playwright in the page's browser tests
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
 # An article no bundled one resembles, and a question only it answers: tests add it to a corpus
 # to see whether an index holds it.
 LIBRARY_ARTICLE = """---
@@ -133,3 +136,50 @@ def weights_with(tmp_path):
         return Reader(path)
 
     return make
+
+
+@pytest.fixture
+def local_site():
+    """A web server on 127.0.0.1 serving ``pages`` (path -> (content type, bytes)); its base URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pages: dict[str, tuple[str, bytes]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the http.server name)
+            if self.path.startswith("/moved"):
+                self.send_response(302)
+                self.send_header("Location", self.path.removeprefix("/moved"))
+                self.end_headers()
+                return
+            kind, body = pages.get(self.path, ("text/plain", b""))
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.pages = pages
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium through Playwright. No skip when it is missing: a launch failure fails the test, as
+    it should."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+

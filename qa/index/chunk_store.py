@@ -34,7 +34,8 @@ SCHEMA = """
 CREATE TABLE chunks (n INTEGER PRIMARY KEY, id INTEGER NOT NULL, article_id TEXT NOT NULL,
                      start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE TABLE articles (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, text TEXT NOT NULL,
-                       path TEXT NOT NULL, source TEXT, date TEXT, url TEXT, pages TEXT, reprints TEXT);
+                       path TEXT NOT NULL, source TEXT, date TEXT, url TEXT, pages TEXT, reprints TEXT,
+                       copy_of TEXT);
 """
 
 
@@ -48,16 +49,18 @@ def write_store(path: Path, chunks: Iterable[Chunk], articles: Iterable[Article]
             # Rows by position (n), each with the id it claims: loading checks that they agree.
             con.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
                             ((n, c.id, c.article_id, c.start, c.end, c.text) for n, c in enumerate(chunks)))
-            con.executemany("INSERT INTO articles (id, title, text, path, source, date, url, pages, reprints) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con.executemany("INSERT INTO articles (id, title, text, path, source, date, url, pages, reprints, "
+                            "copy_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             ((a.id, a.title, a.text, a.path, a.source, a.date, a.url, _json_list(a.pages),
-                              _json_list(a.reprints)) for a in articles))
+                              _json_list(a.reprints), a.canonical if a.canonical != a.id else None)
+                             for a in articles))
             # Built after the rows are in: one sort instead of an update per insert.
             con.execute("CREATE INDEX chunks_by_article ON chunks (article_id)")
             # The page lists and filters articles by outlet and date: these answer it from the index
-            # alone (no article text read), newest first, at any size of archive.
-            con.execute("CREATE INDEX articles_by_date ON articles (date, title, source, id)")
-            con.execute("CREATE INDEX articles_by_source ON articles (source, date, title, id)")
+            # alone (no article text read), newest first, at any size of archive; copy_of (the
+            # canonical id of a reprint, NULL for the first copy of a story) lets it list one row per story.
+            con.execute("CREATE INDEX articles_by_date ON articles (date, title, source, id, copy_of)")
+            con.execute("CREATE INDEX articles_by_source ON articles (source, date, title, id, copy_of)")
     finally:
         con.close()
 
@@ -174,6 +177,9 @@ class ArticleTable(Mapping[str, Article]):
         # A store written before articles had PDF pages and reprint groups lacks their columns.
         have = {row[1] for row in store.query("PRAGMA table_info(articles)")}
         self.columns = ", ".join(f if f in have else f"NULL AS {f}" for f in ARTICLE_FIELDS)
+        # Without copy_of (an older store) every article is listed as its own story.
+        self.groups_reprints = "copy_of" in have
+        self._stories: int | None = None
 
     def _read(self, article_id: str) -> Article | None:
         rows = self._store.query(f"SELECT {self.columns} FROM articles WHERE id = ?", (article_id,))
@@ -202,20 +208,52 @@ class ArticleTable(Mapping[str, Article]):
         return _Items(self)
 
     def matching(self, sources: Collection[str], low: str | None, high: str | None,
-                 limit: int | None = None) -> list[tuple[str, str, str | None, str | None]]:
+                 limit: int | None = None, stories: bool = False) -> list[tuple[str, str, str | None, str | None]]:
         """(id, title, source, date) of the articles from ``sources`` (any when empty) dated within
         [low, high] (ISO; None: open), newest first then by title, as `filters.newest_first` orders
-        them; at most ``limit``. An undated article passes no date limit."""
-        where, args = _conditions(sources, low, high)
+        them; at most ``limit``. An undated article passes no date limit. ``stories``: the first copy
+        of each story only (reprints left out)."""
+        where, args = _conditions(sources, low, high, stories and self.groups_reprints)
         sql = f"SELECT id, title, source, date FROM articles{where} ORDER BY date DESC, title DESC"
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
         return self._store.query(sql, args)
 
-    def count(self, sources: Collection[str], low: str | None, high: str | None) -> int:
-        where, args = _conditions(sources, low, high)
+    def count(self, sources: Collection[str], low: str | None, high: str | None, stories: bool = False) -> int:
+        stories = stories and self.groups_reprints
+        if stories and not sources and low is None and high is None:
+            if self._stories is None:  # the store never changes: one scan of the date index, once
+                self._stories = self._count((), None, None, True)
+            return self._stories
+        return self._count(sources, low, high, stories)
+
+    def _count(self, sources: Collection[str], low: str | None, high: str | None, stories: bool) -> int:
+        where, args = _conditions(sources, low, high, stories)
         return int(self._store.query(f"SELECT COUNT(*) FROM articles{where}", args)[0][0])
+
+    def reprints_of(self, article_ids: Collection[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """For each of ``article_ids`` in a reprint group: (its outlet, the group's ids)."""
+        out: dict[str, tuple[str, tuple[str, ...]]] = {}
+        if not self.groups_reprints:
+            return out
+        wanted = list(dict.fromkeys(article_ids))
+        for a in range(0, len(wanted), 500):
+            part = wanted[a:a + 500]
+            rows = self._store.query(f"SELECT id, source, reprints FROM articles WHERE reprints IS NOT NULL "
+                                     f"AND id IN ({','.join('?' * len(part))})", part)
+            out.update((i, (source, tuple(json.loads(group)))) for i, source, group in rows)
+        return out
+
+    def sources_of(self, article_ids: Collection[str]) -> dict[str, str | None]:
+        """The outlet of each of ``article_ids`` that is in the store."""
+        wanted = list(dict.fromkeys(article_ids))
+        out: dict[str, str | None] = {}
+        for a in range(0, len(wanted), 500):
+            part = wanted[a:a + 500]
+            out.update(self._store.query(f"SELECT id, source FROM articles WHERE id IN ({','.join('?' * len(part))})",
+                                         part))
+        return out
 
     def _rows(self, columns: str) -> Iterator[tuple]:
         last = 0
@@ -228,9 +266,11 @@ class ArticleTable(Mapping[str, Article]):
             last = rows[-1][0]
 
 
-def _conditions(sources: Collection[str], low: str | None, high: str | None) -> tuple[str, list]:
+def _conditions(sources: Collection[str], low: str | None, high: str | None,
+                stories: bool = False) -> tuple[str, list]:
     """The WHERE clause of a filter; comparing ISO dates as text orders them as dates."""
-    parts, args = [], []
+    parts: list[str] = ["copy_of IS NULL"] if stories else []
+    args: list = []
     if sources:
         parts.append(f"source IN ({','.join('?' * len(sources))})")
         args.extend(sources)

@@ -27,6 +27,9 @@ def read_html(data: bytes, aid: str, path: str) -> Article:
         raise CorpusError("not a readable HTML page")
     metadata_only = _metadata_tree(tree)  # copied before extraction, which prunes the tree
     doc = trafilatura.bare_extraction(tree, with_metadata=True, include_comments=False, include_tables=True,
+                                      # Without it a short article (a few sentences) comes back
+                                      # with the page's navigation, ads and related links around it.
+                                      favor_precision=True,
                                       output_format="python",
                                       date_extraction_params={"extensive_search": False, "original_date": True})
     lines = clean_lines((doc.text or "").split("\n")) if doc is not None else []

@@ -231,8 +231,16 @@ def list_note(listed: int, total: int) -> str:
 
 
 def article_rows(articles: Iterable[Article | Listed]) -> list[list[str]]:
-    """Rows of the article list (title, source, date), newest first, then by title."""
-    return [[a.title, a.source or "", a.date or ""] for a in _newest_first(articles)]
+    """Rows of the article list (title, source, date), newest first, then by title; a story that
+    other outlets reprinted names them beside its source."""
+    return [[a.title, _listed_source(a), a.date or ""] for a in _newest_first(articles)]
+
+
+def _listed_source(a: Article | Listed) -> str:
+    also_in = getattr(a, "also_in", ())
+    if not also_in:
+        return a.source or ""
+    return f"{a.source or ''}（另见 also in: {'、'.join(also_in)}）"
 
 
 def article_order(articles: Iterable[Article | Listed]) -> list[str]:

@@ -57,8 +57,8 @@ def add_files(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathLike)
                           "on its own.")
             continue
         try:
-            _check(name, data)
-            added.append(_store(corpus, name, data))
+            check_file(name, data)
+            added.append(store_file(corpus, name, data))
         except UploadError as err:
             errors.append(str(err))
     return added, errors
@@ -121,7 +121,7 @@ def _too_big(name: str, size: int) -> str:
             "be; split it or leave it out.")
 
 
-def _check(name: str, data: bytes) -> None:
+def check_file(name: str, data: bytes) -> None:
     """Raise UploadError unless ``data`` is what the suffix of ``name`` says it is."""
     suffix = PurePosixPath(name).suffix.lower()
     if name.startswith("."):
@@ -178,7 +178,7 @@ def safe_name(name: str) -> str:
     return stem + suffix
 
 
-def _store(corpus: Path, name: str, data: bytes) -> str:
+def store_file(corpus: Path, name: str, data: bytes) -> str:
     """Write ``data`` whole under a free safe name in ``corpus``; the name."""
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=corpus)
     try:

@@ -100,6 +100,7 @@ class Listed:
     title: str
     source: str | None
     date: str | None
+    also_in: tuple[str, ...] = ()  # the outlets of the story's other copies (reprints)
 
 
 def newest_key(a: Article | Listed) -> tuple[str, str]:
@@ -111,13 +112,30 @@ def newest_key(a: Article | Listed) -> tuple[str, str]:
 def newest_first(articles: Iterable[Article] | Mapping[str, Article], f: ArticleFilter,
                  limit: int) -> tuple[list[Listed], int]:
     """The ``limit`` newest articles that pass ``f`` (then by title), and how many pass it in all.
-    From an index's store only those rows are read, from its date and outlet indexes."""
+    Unless outlets are chosen, a story is listed once, as its first copy, with the outlets of its
+    reprints (a chosen outlet lists its own copies). From an index's store only those rows are
+    read, from its date and outlet indexes."""
+    stories = not f.sources
     if isinstance(articles, ArticleTable):
-        rows = articles.matching(f.sources, f.low, f.high, limit)
-        total = len(articles) if f.is_open else articles.count(f.sources, f.low, f.high)
-        return [Listed(*row) for row in rows], total
-    passing = sorted((a for a in _values(articles) if f.admits(a)), key=newest_key, reverse=True)
-    return [Listed(a.id, a.title, a.source, a.date) for a in passing[:limit]], len(passing)
+        rows = articles.matching(f.sources, f.low, f.high, limit, stories=stories)
+        total = len(articles) if f.is_open and not articles.groups_reprints else \
+            articles.count(f.sources, f.low, f.high, stories=stories)
+        groups = {i: group for i, (_, group) in articles.reprints_of([r[0] for r in rows]).items()}
+        outlets = articles.sources_of({m for g in groups.values() for m in g})
+    else:
+        every = list(_values(articles))
+        by_id = {a.id: a for a in every}
+        passing = sorted((a for a in every if f.admits(a) and (not stories or a.canonical == a.id)),
+                         key=newest_key, reverse=True)
+        rows = [(a.id, a.title, a.source, a.date) for a in passing[:limit]]
+        total = len(passing)
+        groups = {a.id: a.reprints for a in passing[:limit] if a.reprints}
+        outlets = {m: by_id[m].source for g in groups.values() for m in g if m in by_id}
+    listed = []
+    for row in rows:
+        others = (outlets.get(m) for m in groups.get(row[0], ()) if m != row[0])
+        listed.append(Listed(*row, also_in=tuple(dict.fromkeys(o for o in others if o and o != row[2]))))
+    return listed, total
 
 
 def _values(articles: Iterable[Article] | Mapping[str, Article]) -> Iterable[Article]:

@@ -29,14 +29,16 @@ def same_story(a: str, b: str, articles: Mapping[str, Article]) -> bool:
 
 def collapse_reprints(hits: Sequence[Hit], articles: Mapping[str, Article]) -> list[Hit]:
     """``hits`` (best first) without those from a reprint of an article ranked higher: the best-ranked
-    copy of each story stays, with all its own hits (several chunks of one article are one source)."""
-    chosen: dict[str, str] = {}  # story -> the article that stands for it here
-    out = []
+    copy of each story stays, with all its own hits (several chunks of one article are one source).
+    Copies whose best hits score the same (the same text) are cited by the story's first copy."""
+    chosen: dict[str, tuple[float, bool, str]] = {}  # story -> (best score, canonical, article id)
     for hit in hits:
         aid = hit.chunk.article_id
-        if chosen.setdefault(story(aid, articles), aid) == aid:
-            out.append(hit)
-    return out
+        key = story(aid, articles)
+        held = chosen.get(key)
+        if held is None or (hit.score == held[0] and aid == key and not held[1]):
+            chosen[key] = (hit.score, aid == key, aid)
+    return [hit for hit in hits if chosen[story(hit.chunk.article_id, articles)][2] == hit.chunk.article_id]
 
 
 def also_in(article: Article, articles: Mapping[str, Article]) -> tuple[str, ...]:

@@ -111,6 +111,11 @@ def test_retrieval_keeps_the_best_ranked_copy_of_a_story(corpus):
     kept = collapse_reprints(hits, articles)
     assert [(h.chunk.article_id, h.chunk.id) for h in kept] == [("qilu", 0), ("other", 1), ("qilu", 3), ("third", 5)]
     assert collapse_reprints([], articles) == []
+    # The same text scores the same in every copy: the story's first copy is the one cited.
+    first = articles["qilu"].canonical
+    copy = next(m for m in articles["qilu"].reprints if m != first)
+    tied = collapse_reprints([hit(copy, 0, 9.0), hit("other", 1, 8.0), hit(first, 2, 9.0)], articles)
+    assert [h.chunk.article_id for h in tied] == ["other", first]
 
 
 def test_answer_names_the_other_outlets_and_the_page_shows_them(corpus):

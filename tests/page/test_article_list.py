@@ -79,4 +79,5 @@ def test_the_list_follows_the_filters_and_opens_its_rows(archive_settings):
         index = [0, 0]
 
     rows, order, _, _ = page.table([OUTLETS[1]], "", "")
-    assert articles[order[0]].title in page.open_article(order, Select())
+    shown, opened = page.open_article(order, Select())
+    assert articles[order[0]].title in shown and opened == order[0]  # the id that "remove" deletes

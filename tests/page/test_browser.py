@@ -8,27 +8,14 @@ import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 SCREENS = Path("/tmp/qa_screens")  # a fixed place to look at the screenshots after a run
 FIRST = "淄川区政协会议应到委员多少名？"
 TIMEOUT = 30_000  # ms; generous for a loaded CI machine
 # expect() has its own default (5 s), apart from the page's: a first answer on a busy machine can
 # take longer, and a wait is not a speed test.
 expect.set_options(timeout=TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # No skip when chromium is missing: a launch failure fails the test, as it should.
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str, width: int, height: int) -> tuple[Page, list[str]]:

@@ -9,9 +9,10 @@ import json
 import socket
 
 import pytest
+from conftest import ARGS, CHROMIUM
 from gradio_client import Client
 from playwright.sync_api import expect, sync_playwright
-from test_browser import ARGS, CHROMIUM, TIMEOUT  # the browser settings of the page tests beside this file
+from test_browser import TIMEOUT
 
 from qa.config import Settings
 from qa.index import build, load_index

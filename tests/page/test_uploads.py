@@ -171,16 +171,27 @@ def test_added_file_is_answered_without_a_restart(small_corpus, tmp_path, fake_e
     assert "library" not in live.current().index.articles
 
 
-def test_page_handler_adds_and_refreshes_the_list(small_corpus, tmp_path, fake_embedder):
+def test_page_handlers_add_refresh_the_list_and_outlets_and_remove(small_corpus, tmp_path, fake_embedder):
     import app
 
     settings = Settings(corpus_dir=small_corpus, index_dir=tmp_path / "index")
     build(settings, quiet=True)
     page = app.Page(LiveAnswerer(settings, quiet=True))
+    quiet = {"progress": lambda *a, **k: None}
     (tmp_path / "library.md").write_text(LIBRARY_ARTICLE, encoding="utf-8")
     (tmp_path / "fake.pdf").write_text("不是 PDF。", encoding="utf-8")
-    status, rows, order, _, _, cleared = page.add([str(tmp_path / "library.md"), str(tmp_path / "fake.pdf")],
-                                                  [], "", "", progress=lambda *a, **k: None)
+    status, rows, order, _, _, outlets, heading, cleared = page.add(
+        [str(tmp_path / "library.md"), str(tmp_path / "fake.pdf")], [], "", "", **quiet)
     assert "library.md" in status and "fake.pdf: not a PDF" in status and "Index ready" in status
     assert "library" in order and any("青石镇新建图书馆开放" in row[0] for row in rows)
-    assert cleared is None
+    assert ("青石日报", "青石日报") in outlets.choices  # the outlet filter offers the new outlet
+    assert "4 篇" in heading.label and cleared is None
+
+    status, rows, order, *_ = page.remove("library", [], "", "", **quiet)
+    assert "library.md" in status and "library" not in order and not (small_corpus / "library.md").exists()
+    assert page.live.current().ask(LIBRARY_QUESTION).abstained
+    status, *_ = page.remove(None, [], "", "", **quiet)
+    assert "click a row" in status
+    # Served to a network without --fetch-links: a pasted link is refused before any connection.
+    status, *_ = app.Page(page.live, fetch_links=False).fetch_link("http://127.0.0.1:1/a.html", [], "", "", **quiet)
+    assert "Fetching links is off" in status and "--fetch-links" in status

@@ -5,6 +5,7 @@ the date range so that the page and the API need not read the articles for them.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -26,11 +27,21 @@ OUTLETS = ["大众日报", "聊城日报", "淄博日报", "齐鲁晚报"]
 
 
 def archive(n: int, seed: int = 7) -> list[Article]:
-    """Articles with repeated dates and titles (ties), and some without outlet or date."""
+    """Articles with repeated dates and titles (ties), and some without outlet or date; every
+    tenth starts a reprint group of three (its first member canonical)."""
     rng = random.Random(seed)
-    return [Article(f"a{i:04d}", f"标题{rng.randint(0, 40)}", f"正文{i}。", f"news/{i}.md",
-                    rng.choice([None, *OUTLETS]), rng.choice([None, f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"]))
-            for i in range(n)]
+    out = [Article(f"a{i:04d}", f"标题{rng.randint(0, 40)}", f"正文{i}。", f"news/{i}.md",
+                   rng.choice([None, *OUTLETS]), rng.choice([None, f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"]))
+           for i in range(n)]
+    for i in range(0, n - 2, 10):
+        group = tuple(a.id for a in out[i:i + 3])
+        out[i:i + 3] = [replace(a, reprints=group) for a in out[i:i + 3]]
+    return out
+
+
+def listed_stories(articles, f) -> int:
+    """What the list counts: with no outlet chosen, one row per story."""
+    return sum(f.admits(a) and (bool(f.sources) or a.canonical == a.id) for a in articles)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +84,10 @@ def test_the_newest_listed_from_the_store_equal_those_sorted_in_memory(stored, l
             continue
         got, total = newest_first(table, f, limit)
         want, want_total = newest_first(articles, f, limit)
-        assert total == want_total == sum(f.admits(a) for a in articles)
+        assert total == want_total == listed_stories(articles, f)
         assert len(got) == min(limit, total)
+        wanted = {x.id: x.also_in for x in want}  # ties may pick other rows: compare those in both
+        assert all(x.also_in == wanted[x.id] for x in got if x.id in wanted)
         # Order: date descending (undated last), then title descending; ties may come in either order.
         assert [(x.date, x.title) for x in got] == [(x.date, x.title) for x in want]
         assert all(f.admits(articles[int(x.id[1:])]) for x in got)
@@ -83,9 +96,23 @@ def test_the_newest_listed_from_the_store_equal_those_sorted_in_memory(stored, l
 def test_an_open_filter_lists_everything_newest_first(stored):
     articles, table = stored
     got, total = newest_first(table, ArticleFilter(), 10**6)
-    assert total == len(articles) and {x.id for x in got} == {a.id for a in articles}
+    stories = [a for a in articles if a.canonical == a.id]
+    assert total == len(stories) and {x.id for x in got} == {a.id for a in stories}
     keys = [(x.date or "", x.title) for x in got]
     assert keys == sorted(keys, reverse=True)
+
+
+def test_a_story_is_listed_once_with_the_outlets_of_its_reprints(stored):
+    articles, table = stored
+    got, _ = newest_first(table, ArticleFilter(), 10**6)
+    by_id = {a.id: a for a in articles}
+    for x in got:
+        others = {by_id[m].source for m in by_id[x.id].reprints if m != x.id} - {None, x.source}
+        assert set(x.also_in) == others
+    # Choosing an outlet lists its own copies too, each naming the others.
+    copy = next(a for a in articles if a.reprints and a.canonical != a.id and a.source)
+    chosen, _ = newest_first(table, ArticleFilter(frozenset({copy.source})), 10**6)
+    assert copy.id in {x.id for x in chosen}
 
 
 def test_the_build_records_outlets_and_dates_and_they_are_used(small_corpus, tmp_path, fake_embedder, monkeypatch):
