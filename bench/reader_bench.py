@@ -2,10 +2,12 @@
 
     python bench/reader_bench.py [--questions eval/questions.jsonl] [--index embeddings] [--rounds 1]
 
-Prints, for the questions of the set asked in the same process: the p50/p95 of a whole warm
-`ask`, the p50 of embedding the question alone (the query embedder), and the p50 of one reader
-pass over one passage (the floor a reader answer cannot go under); the share of questions answered
-after reading one passage; whether torch was imported; and the process's peak RSS.
+Prints, for the questions of the set asked in the same process, with the encoder layers of the
+query embedder and of the reader on each runtime (ONNX Runtime, which ships, and the NumPy pass it
+replaced, bench/numpy_encoder.py): the p50/p95 of a whole warm `ask`, the p50 of embedding the
+question alone, the p50 of one reader pass over one passage, and the ask's p50 over their sum (the
+floor a reader answer cannot go under); then the share of questions answered after reading one
+passage; whether torch was imported; and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from numpy_encoder import NumpyLayers  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
 from qa.evaluate import load_questions  # noqa: E402
@@ -56,24 +61,32 @@ def main() -> int:
     for q in questions[:3]:  # warm-up: first calls load jieba, the reader's weights, caches
         reader.ask(q)
 
-    ask_reader = [timed(lambda q=q: reader.ask(q)) for q in questions]
-    embed = [timed(lambda q=q: embedder.embed_queries([q])) for q in questions]
     passage = index.chunks[0].text
-    one_pass = [timed(lambda q=q: learned.reader.read(q, [passage])) for q in questions]
+    encoders = [embedder._model.encoder, learned.reader.encoder]
+    runtimes = {"onnxruntime": [e.layers for e in encoders], "numpy": [NumpyLayers(e) for e in encoders]}
+    result: dict = {"questions": len(questions)}
+    for name, layers in runtimes.items():
+        for encoder, runner in zip(encoders, layers, strict=True):
+            encoder.layers = runner
+        reader.ask(questions[0])
+        ask_reader = [timed(lambda q=q: reader.ask(q)) for q in questions]
+        embed = [timed(lambda q=q: embedder.embed_queries([q])) for q in questions]
+        one_pass = [timed(lambda q=q: learned.reader.read(q, [passage])) for q in questions]
+        result[name] = {"ask_p50_ms": pct(ask_reader, 0.5), "ask_p95_ms": pct(ask_reader, 0.95),
+                        "query_embedding_p50_ms": pct(embed, 0.5), "one_reader_pass_p50_ms": pct(one_pass, 0.5),
+                        "ask_over_floor": round(pct(ask_reader, 0.5) / (pct(embed, 0.5) + pct(one_pass, 0.5)), 2)}
+    for encoder, runner in zip(encoders, runtimes["onnxruntime"], strict=True):
+        encoder.layers = runner
     first_only = 0
     for q in questions:
         hits = reader.retriever.search(q, 8)
         found = learned.candidates(analyse(q), hits)
         first_only += all(c.hit is hits[0] for c in found)
-    result = {
-        "questions": len(questions),
-        "ask_reader_p50_ms": pct(ask_reader, 0.5), "ask_reader_p95_ms": pct(ask_reader, 0.95),
-        "query_embedding_p50_ms": pct(embed, 0.5),
-        "one_reader_pass_p50_ms": pct(one_pass, 0.5),
+    result.update({
         "answered_after_one_passage": round(first_only / len(questions), 3),
         "torch_imported": "torch" in sys.modules,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+    })
     print(json.dumps(result, indent=1))
     return 0
 

@@ -68,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
                         'needs `pip install -e ".[ray]"`')
     b.add_argument("--ray-workers", type=_worker_count, metavar="N",
                    help="--ray: actors embedding at once, one CPU each (default: one per CPU Ray has)")
+    b.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="where to embed: a CUDA GPU when torch sees one (auto, the default), the CPU, or the "
+                        "GPU (cuda: an error when there is none); with --ray, each actor asks Ray for a GPU")
 
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question", help="the question, e.g. 淄川区政协会议应到委员多少名？")

@@ -47,7 +47,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return default_settings().with_(
         corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None), top_k=getattr(args, "top_k", None),
-        retriever=getattr(args, "retriever", None),
+        retriever=getattr(args, "retriever", None), device=getattr(args, "device", None),
     )
 
 

@@ -12,7 +12,6 @@ that changes a variable is followed); the rest of qa calls them instead of readi
 - QA_CACHE (else $XDG_CACHE_HOME/qa, else ~/.cache/qa): where `qa eval --squad` caches its indexes.
 - QA_READER_WEIGHTS: another reader weights file than models/reader.safetensors.
 - QA_APPROX_MIN: the number of chunks from which indexes are approximate (HNSW).
-- QA_TORCH: 0 never runs the encoder on torch, even where it is installed.
 - HF_HUB_OFFLINE (Hugging Face's own): 1 loads --model ids from the local cache only.
 """
 
@@ -46,6 +45,8 @@ class Settings:
     overlap_sentences: int = 1
     top_k: int = 5
     retriever: str = "hybrid"
+    # Where a build embeds: "auto" (a CUDA GPU when torch sees one), "cpu" or "cuda" (`qa.encoder.devices`).
+    device: str = "auto"
 
     def with_(self, **changes) -> Settings:
         """A copy with the given fields changed; ``None`` values are ignored (unset CLI flags)."""
@@ -65,8 +66,7 @@ def default_settings() -> Settings:
 
 def check_environment() -> None:
     """Raise a SettingsError saying, one sentence each, what is wrong with every bad variable."""
-    checks: tuple[Callable[[], object], ...] = (thread_count, reader_weights_override, approx_min_override,
-                                                torch_allowed)
+    checks: tuple[Callable[[], object], ...] = (thread_count, reader_weights_override, approx_min_override)
     problems = []
     for check in checks:
         try:
@@ -128,17 +128,6 @@ def approx_min_override() -> int | None:
     if not raw.isdigit():
         raise SettingsError(f"QA_APPROX_MIN must be a whole number of chunks, not {raw!r}; set it to one or unset it.")
     return int(raw)
-
-
-def torch_allowed() -> bool:
-    """False when QA_TORCH is 0: the encoder never runs on torch, even where it is installed."""
-    raw = _text("QA_TORCH")
-    if raw is None or raw == "1":
-        return True
-    if raw == "0":
-        return False
-    raise SettingsError(f"QA_TORCH must be 0 (never use torch) or 1 (use it for large builds where it is "
-                        f"installed), not {raw!r}; set it to one or unset it.")
 
 
 def hub_offline() -> bool:

@@ -39,7 +39,7 @@ class HeldEmbedder(FakeEmbedder):
 
 
 fake = HeldEmbedder()
-qa.index.builder.load_embedder = lambda name=None: fake
+qa.index.builder.load_embedder = lambda name=None, device="cpu": fake
 qa.index.builder.canonical_model_name = lambda name=None: fake.name
 
 if STAGE == "save":

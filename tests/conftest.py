@@ -61,9 +61,9 @@ def fake_embedder(monkeypatch):
     import qa.index.embedders
     import qa.pipeline
 
-    monkeypatch.setattr(qa.index.embedders, "load_embedder", lambda name=None: fake)
-    monkeypatch.setattr(qa.index.builder, "load_embedder", lambda name=None: fake)
-    monkeypatch.setattr(qa.pipeline, "load_embedder", lambda name=None: fake)
+    monkeypatch.setattr(qa.index.embedders, "load_embedder", lambda name=None, device="cpu": fake)
+    monkeypatch.setattr(qa.index.builder, "load_embedder", lambda name=None, device="cpu": fake)
+    monkeypatch.setattr(qa.pipeline, "load_embedder", lambda name=None, device="cpu": fake)
     monkeypatch.setattr(qa.index.builder, "canonical_model_name", lambda name=None: fake.name)
     return fake
 

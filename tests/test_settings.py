@@ -17,7 +17,6 @@ from qa.config import (
     default_settings,
     reader_weights_override,
     thread_count,
-    torch_allowed,
 )
 from qa.errors import QAError, SettingsError
 
@@ -26,7 +25,7 @@ PACKAGE = ROOT / "qa"
 # applied through threadpoolctl after NumPy has loaded, so nothing needs it earlier.)
 READERS = {PACKAGE / "config.py"}
 VARIABLES = ("QA_CORPUS", "QA_INDEX", "QA_MODEL", "QA_CACHE", "QA_THREADS", "QA_READER_WEIGHTS", "QA_APPROX_MIN",
-             "QA_TORCH", "XDG_CACHE_HOME")
+             "XDG_CACHE_HOME")
 
 
 def environment_reads(source: str) -> list[int]:
@@ -86,7 +85,7 @@ def test_defaults_without_the_environment(clean_environment):
     settings = default_settings()
     assert settings.corpus_dir == ROOT / "corpus" and settings.index_dir == ROOT / "embeddings"
     assert settings.model is None
-    assert thread_count() is None and reader_weights_override() is None and torch_allowed()
+    assert thread_count() is None and reader_weights_override() is None
     assert cache_root() == Path.home() / ".cache" / "qa"
 
 
@@ -96,12 +95,11 @@ def test_the_environment_sets_the_defaults(clean_environment, tmp_path):
     env.setenv("QA_INDEX", str(tmp_path / "index"))
     env.setenv("QA_MODEL", "some/model")
     env.setenv("QA_THREADS", "2")
-    env.setenv("QA_TORCH", "0")
     env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     settings = default_settings()
     assert (settings.corpus_dir, settings.index_dir, settings.model) == (tmp_path / "news", tmp_path / "index",
                                                                          "some/model")
-    assert thread_count() == 2 and not torch_allowed()
+    assert thread_count() == 2
     assert cache_root() == tmp_path / "xdg" / "qa"
     env.setenv("QA_CACHE", str(tmp_path / "cache"))
     assert cache_root() == tmp_path / "cache"
@@ -116,10 +114,10 @@ def test_blank_variables_count_as_unset(clean_environment):
         clean_environment.setenv(name, " ")
     settings = default_settings()
     assert settings.corpus_dir == ROOT / "corpus" and settings.model is None
-    assert thread_count() is None and reader_weights_override() is None and torch_allowed()
+    assert thread_count() is None and reader_weights_override() is None
 
 
-BAD = {"QA_THREADS": "many", "QA_APPROX_MIN": "-5", "QA_TORCH": "yes", "QA_READER_WEIGHTS": "/no/such/file"}
+BAD = {"QA_THREADS": "many", "QA_APPROX_MIN": "-5", "QA_READER_WEIGHTS": "/no/such/file"}
 
 
 @pytest.mark.parametrize("name", sorted(BAD))

@@ -1,4 +1,4 @@
-"""The e5 encoder rebuilt from the bundled weights: tokenizer with offsets and a NumPy forward pass."""
+"""The e5 encoder rebuilt from the bundled weights: tokenizer with offsets, layers on ONNX Runtime."""
 
 from qa.encoder.bundle import Bundle, Config, bundled_path, load_bundle
 from qa.encoder.embedding import E5Embedder

@@ -1,7 +1,7 @@
-"""The same encoder forward pass in torch, for building indexes faster where torch is installed.
+"""The encoder's layers on torch, for embedding on a CUDA GPU (float16; `qa build --device cuda`).
 
-It holds a torch copy of the layer weights (85 MB) and computes exactly what `Encoder.forward`
-does; the 4-bit token table stays with the NumPy encoder, which looks rows up for it.
+It computes what the ONNX graph computes (`qa.encoder.onnx_forward`), from the same prepared
+weights; the 4-bit token table stays with `Encoder`, which looks rows up for it on the CPU.
 """
 
 from __future__ import annotations
@@ -10,38 +10,34 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from qa.encoder.model import Encoder
-from qa.encoder.threads import apply_threads, compute_lock
+from qa.encoder.model import Encoder, padding_bias, prepared_layers
 
 
 class TorchEncoder:
-    def __init__(self, encoder: Encoder):
-        apply_threads()
+    def __init__(self, encoder: Encoder, device: str = "cuda", dtype: torch.dtype = torch.float16):
         self.numpy = encoder
         self.config = encoder.config
-        # Encoder keeps matrices as [in, out] (q, k, v fused, q pre-scaled); F.linear wants [out, in].
-        self.w = {name: torch.from_numpy(np.array(value)) for name, value in encoder.w.items()}
-        self.layers = [
-            {name: torch.from_numpy(np.array(v.T if v.ndim == 2 else v)) for name, v in layer.items()}
-            for layer in encoder.layers
-        ]
+        self.device, self.dtype = torch.device(device), dtype
 
-    def forward(self, ids: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        """As `Encoder.forward`, taking turns on the cores with it."""
-        with compute_lock():
-            return self._forward(ids, mask)
+        def put(value: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.array(value)).to(self.device, self.dtype)
+
+        self.ln = (put(encoder.w["emb.ln.w"]), put(encoder.w["emb.ln.b"]))
+        # The prepared matrices are [in, out]; F.linear wants [out, in].
+        self.layers = [{name: put(v.T if v.ndim == 2 else v) for name, v in layer.items()}
+                       for layer in prepared_layers(encoder.config, encoder.weights)]
 
     @torch.inference_mode()
-    def _forward(self, ids: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        cfg, w = self.config, self.w
+    def forward(self, ids: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """As `Encoder.forward`; the hidden states come back as float32."""
+        cfg = self.config
         batch, length = ids.shape
         heads, head_dim = cfg.heads, cfg.hidden // cfg.heads
-        x = torch.from_numpy(self.numpy.embed_tokens(ids)) + w["emb.pos"][:length] + w["emb.type"][0]
-        x = F.layer_norm(x, (cfg.hidden,), w["emb.ln.w"], w["emb.ln.b"], cfg.eps)
-        bias = None
-        if mask is not None and not mask.all():
-            bias = torch.from_numpy(np.where(mask, 0.0, -1e9).astype(np.float32))[:, None, None, :]
-
+        x = torch.from_numpy(self.numpy.embeddings(ids)).to(self.device, self.dtype, non_blocking=True)
+        x = F.layer_norm(x, (cfg.hidden,), *self.ln, cfg.eps)
+        live = np.ones(ids.shape, dtype=bool) if mask is None else mask
+        # float16 holds -1e9 as -inf, which softmax handles while a row keeps one real token (all do).
+        bias = torch.from_numpy(padding_bias(live)).to(self.device, self.dtype)
         for lw in self.layers:
             qkv = F.linear(x, lw["qkv.w"], lw["qkv.b"]).view(batch, length, 3, heads, head_dim)
             q, k, v = qkv.permute(2, 0, 3, 1, 4)
@@ -50,7 +46,7 @@ class TorchEncoder:
             context = context.transpose(1, 2).reshape(batch, length, -1)
             x = F.layer_norm(x + F.linear(context, lw["ao.w"], lw["ao.b"]), (cfg.hidden,),
                              lw["aln.w"], lw["aln.b"], cfg.eps)
-            mid = F.gelu(F.linear(x, lw["fi.w"], lw["fi.b"]))  # erf form, as the NumPy pass
+            mid = F.gelu(F.linear(x, lw["fi.w"], lw["fi.b"]))  # erf form, as the ONNX graph
             x = F.layer_norm(x + F.linear(mid, lw["fo.w"], lw["fo.b"]), (cfg.hidden,),
                              lw["oln.w"], lw["oln.b"], cfg.eps)
-        return x.numpy()
+        return x.float().cpu().numpy()

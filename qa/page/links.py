@@ -16,7 +16,6 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from qa import __version__
 from qa.ingest.corpus import MAX_FILE_BYTES
 from qa.page.uploads import UploadError, check_file, store_file
 
@@ -54,7 +53,7 @@ def fetch_page(url: str, corpus_dir: str | os.PathLike) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UploadError(f"{link[:80]}: not a web address; paste one starting with http:// or https://.")
     opener = urllib.request.build_opener(_HttpOnly)
-    request = urllib.request.Request(link, headers={"User-Agent": f"qa/{__version__} (news archive)"})
+    request = urllib.request.Request(link, headers={"User-Agent": "qa (news archive)"})
     try:
         with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             declared = response.headers.get("Content-Length")

@@ -1,7 +1,7 @@
 """The learned reader: question + passages -> the best answer span of each, scored against "no answer".
 
 A fine-tuned multilingual-e5-small (all 12 layers, trained by `scripts/train_reader.py`) with a
-start/end head, run with NumPy alone (no torch). The input is <s> question </s> heading </s> passage
+start/end head, run on ONNX Runtime (no torch). The input is <s> question </s> heading </s> passage
 </s>, the heading being the article's headline (and date, when the weights say so), as a person reads
 a news page; the score of a span of the passage is start logit + end logit, and "no answer" is the
 same sum at <s> (as for SQuAD 2.0 in BERT, Devlin et al. 2019). Traditional characters are read as

@@ -153,7 +153,8 @@ def test_another_model_rebuilds_everything_with_a_message(settings, fake_embedde
 
     models = {fake_embedder.name: fake_embedder, OtherEmbedder.name: OtherEmbedder()}
     monkeypatch.setattr(qa.index.builder, "canonical_model_name", lambda name=None: name or fake_embedder.name)
-    monkeypatch.setattr(qa.index.builder, "load_embedder", lambda name=None: models[name or fake_embedder.name])
+    monkeypatch.setattr(qa.index.builder, "load_embedder",
+                        lambda name=None, device="cpu": models[name or fake_embedder.name])
     build(settings, quiet=True)
 
     out = io.StringIO()

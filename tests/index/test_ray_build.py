@@ -189,3 +189,13 @@ def test_qa_without_ray_never_imports_ray():
     code = ("import sys; import qa.cli, qa.index, qa.index.builder, qa.index.ray_embedding, qa.pipeline; "
             "sys.exit('ray' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_a_gpu_build_on_a_cluster_without_gpus_is_one_sentence(ray_instance):
+    from qa.config import DEFAULT_MODEL
+    from qa.errors import RayError
+    from qa.index.ray_embedding import RayEmbedder
+
+    with pytest.raises(RayError, match=r"^The Ray cluster has no GPU for --device cuda; .*--device cpu\.$"):
+        RayEmbedder(DEFAULT_MODEL, RAY, "cuda").embed_passages(["青石镇召开新闻发布会。"])
+    assert ray_instance.is_initialized()  # a Ray the build joined stays up
