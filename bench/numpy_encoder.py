@@ -61,10 +61,11 @@ class NumpyLayers:
     """``run(x, bias)`` as `qa.encoder.onnx_forward.OnnxLayers.run`, computed with NumPy (BLAS) from
     ``encoder``'s weights; put it in ``encoder.layers`` to run that encoder on NumPy."""
 
-    def __init__(self, encoder: Encoder):
+    def __init__(self, encoder: Encoder, weights=None):
+        """``weights``: the encoder's weights when it can no longer read them (a closed reader file)."""
         self.config = encoder.config
         self.w = encoder.w
-        self.layers = list(prepared_layers(encoder.config, encoder.weights))
+        self.layers = list(prepared_layers(encoder.config, weights if weights is not None else encoder.weights))
 
     def run(self, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
         cfg, w = self.config, self.w

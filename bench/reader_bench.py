@@ -63,7 +63,11 @@ def main() -> int:
 
     passage = index.chunks[0].text
     encoders = [embedder._model.encoder, learned.reader.encoder]
-    runtimes = {"onnxruntime": [e.layers for e in encoders], "numpy": [NumpyLayers(e) for e in encoders]}
+    from safetensors.numpy import load_file
+
+    reader_weights = {k: v.astype("float32") for k, v in load_file(str(learned.reader.path)).items()}
+    runtimes = {"onnxruntime": [e.layers for e in encoders],
+                "numpy": [NumpyLayers(encoders[0]), NumpyLayers(encoders[1], reader_weights)]}
     result: dict = {"questions": len(questions)}
     for name, layers in runtimes.items():
         for encoder, runner in zip(encoders, layers, strict=True):

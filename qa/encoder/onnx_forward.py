@@ -89,6 +89,9 @@ class OnnxLayers:
         # The page's gate (`compute_lock`) decides how many passes run at once; each uses these threads.
         options.intra_op_num_threads = configured_threads() or 0  # 0: onnxruntime's default, one per core
         options.inter_op_num_threads = 1
+        # Its threads would otherwise spin after each pass, taking the cores from the Python work
+        # between passes (tokenising, retrieval) and from the other session (embedder and reader).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # Basic optimisations: ran as fast as "all" here, and the session starts in a fifth of the time.
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])

@@ -176,3 +176,16 @@ def test_onnx_runtime_computes_what_the_numpy_baseline_computes(embedder: E5Embe
     x = embedder.encoder.embeddings(ids)
     ours, baseline = embedder.encoder.forward(ids, mask), NumpyLayers(embedder.encoder).run(x, padding_bias(mask))
     assert np.abs(ours - baseline)[mask].max() < 1e-3
+
+
+def test_the_gpu_pipeline_tokenising_in_processes_gives_the_same_vectors(embedder: E5Embedder,
+                                                                          chunk_texts: list[str],
+                                                                          monkeypatch) -> None:
+    """What a GPU build runs around its forward pass (slabs tokenised by a pool of processes ahead of
+    the device, large length-sorted batches), here with the CPU's forward pass: the same vectors."""
+    import qa.encoder.embedding as embedding
+
+    monkeypatch.setattr(embedding, "GPU_SLAB", 7)  # several slabs, the last one short
+    texts = chunk_texts[:20]
+    piped = embedder._embed_on_gpu(texts, "passage: ", None, "cpu")
+    assert np.all((piped * embedder.passage(texts)).sum(axis=1) >= 0.99999)
