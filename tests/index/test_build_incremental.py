@@ -43,13 +43,13 @@ def embedded(fake_embedder, monkeypatch) -> list[str]:
 def tokenized(monkeypatch) -> list[str]:
     """The chunk keys the build tokenises for BM25."""
     keys: list[str] = []
-    tokenize = qa.index.builder.tokenize
+    tokenize_many = qa.index.builder.tokenize_many
 
-    def recording(key: str) -> list[str]:
-        keys.append(key)
-        return tokenize(key)
+    def recording(texts: list[str], processes: int = 1) -> list[list[str]]:
+        keys.extend(texts)
+        return tokenize_many(texts, processes)
 
-    monkeypatch.setattr(qa.index.builder, "tokenize", recording)
+    monkeypatch.setattr(qa.index.builder, "tokenize_many", recording)
     return keys
 
 
