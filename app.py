@@ -157,7 +157,8 @@ class Page:
         outlets = index_outlets(index)
         chosen = gr.CheckboxGroup(choices=outlets, value=[s for s in chosen_sources or [] if s in outlets])
         rows, order, note, view = self.table(chosen_sources, date_from, date_to)
-        return rows, order, note, view, chosen, gr.Accordion(label=list_heading(index))
+        stories = newest_first(index.articles, article_filter(), 0)[1]
+        return rows, order, note, view, chosen, gr.Accordion(label=list_heading(stories))
 
     def add(self, files: list | None, chosen_sources: list[str], date_from: str, date_to: str,
             progress=PROGRESS):
@@ -242,9 +243,9 @@ def _paths(files: list | None) -> list[str]:
     return [f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", f) for f in files or []]
 
 
-def list_heading(index) -> str:
-    """The article list's heading: how many stories the index holds (reprints counted once)."""
-    return f"文章 articles（{newest_first(index.articles, article_filter(), 0)[1]} 篇，点一行看全文）"
+def list_heading(stories: int) -> str:
+    """The article list's heading, with how many stories the index holds (reprints counted once)."""
+    return f"文章 articles（{stories} 篇，点一行看全文）"
 
 
 def build_demo(live: LiveAnswerer, fetch_links: bool = True) -> gr.Blocks:
@@ -280,7 +281,7 @@ def build_demo(live: LiveAnswerer, fetch_links: bool = True) -> gr.Blocks:
                                                min_width=120)
                         date_to = gr.Textbox(label="截止日期 to", placeholder=span[1] if span else "YYYY-MM-DD",
                                              min_width=120)
-                with gr.Accordion(list_heading(index), open=True) as listing:
+                with gr.Accordion(list_heading(total), open=True) as listing:
                     table = gr.Dataframe(article_rows(listed), headers=TABLE_HEADERS, interactive=False,
                                          wrap=True, max_height=360, column_widths=["58%", "17%", "25%"],
                                          elem_id="qa-articles")

@@ -153,14 +153,8 @@ class ChunkTable(Sequence[Chunk]):
 
     def ids_of_articles(self, article_ids: Collection[str]) -> np.ndarray:
         """The positions (= ids) of the chunks of those articles, in order (from the store's article index)."""
-        wanted = list(dict.fromkeys(article_ids))
-        out: list[int] = []
-        # SQLite caps the number of parameters of one statement; 500 stays far below every build's cap.
-        for a in range(0, len(wanted), 500):
-            part = wanted[a:a + 500]
-            marks = ",".join("?" * len(part))
-            out.extend(r[0] for r in self._store.query(f"SELECT n FROM chunks WHERE article_id IN ({marks})", part))
-        return np.sort(np.array(out, dtype=np.int64))
+        rows = _by_ids(self._store, "SELECT n FROM chunks WHERE article_id", article_ids)
+        return np.sort(np.array([r[0] for r in rows], dtype=np.int64))
 
 
 class ArticleTable(Mapping[str, Article]):
@@ -232,28 +226,16 @@ class ArticleTable(Mapping[str, Article]):
         where, args = _conditions(sources, low, high, stories)
         return int(self._store.query(f"SELECT COUNT(*) FROM articles{where}", args)[0][0])
 
-    def reprints_of(self, article_ids: Collection[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """For each of ``article_ids`` in a reprint group: (its outlet, the group's ids)."""
-        out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    def reprints_of(self, article_ids: Collection[str]) -> dict[str, tuple[str, ...]]:
+        """For each of ``article_ids`` in a reprint group: the group's ids."""
         if not self.groups_reprints:
-            return out
-        wanted = list(dict.fromkeys(article_ids))
-        for a in range(0, len(wanted), 500):
-            part = wanted[a:a + 500]
-            rows = self._store.query(f"SELECT id, source, reprints FROM articles WHERE reprints IS NOT NULL "
-                                     f"AND id IN ({','.join('?' * len(part))})", part)
-            out.update((i, (source, tuple(json.loads(group)))) for i, source, group in rows)
-        return out
+            return {}
+        rows = _by_ids(self._store, "SELECT id, reprints FROM articles WHERE reprints IS NOT NULL AND id", article_ids)
+        return {i: tuple(json.loads(group)) for i, group in rows}
 
     def sources_of(self, article_ids: Collection[str]) -> dict[str, str | None]:
         """The outlet of each of ``article_ids`` that is in the store."""
-        wanted = list(dict.fromkeys(article_ids))
-        out: dict[str, str | None] = {}
-        for a in range(0, len(wanted), 500):
-            part = wanted[a:a + 500]
-            out.update(self._store.query(f"SELECT id, source FROM articles WHERE id IN ({','.join('?' * len(part))})",
-                                         part))
-        return out
+        return dict(_by_ids(self._store, "SELECT id, source FROM articles WHERE id", article_ids))
 
     def _rows(self, columns: str) -> Iterator[tuple]:
         last = 0
@@ -264,6 +246,17 @@ class ArticleTable(Mapping[str, Article]):
                 return
             yield from (r[1:] for r in rows)
             last = rows[-1][0]
+
+
+def _by_ids(store: Store, select: str, ids: Collection[str]) -> list[tuple]:
+    """The rows of ``select`` (a query ending in the column to match) `` IN (...)`` the distinct ``ids``."""
+    wanted = list(dict.fromkeys(ids))
+    rows: list[tuple] = []
+    # SQLite caps the number of parameters of one statement; 500 stays far below every build's cap.
+    for a in range(0, len(wanted), 500):
+        part = wanted[a:a + 500]
+        rows.extend(store.query(f"{select} IN ({','.join('?' * len(part))})", part))
+    return rows
 
 
 def _conditions(sources: Collection[str], low: str | None, high: str | None,

@@ -11,6 +11,7 @@ from qa.errors import FilterError
 from qa.index.chunk_store import ArticleTable
 from qa.index.store import Index
 from qa.records import Article, date_range, sources
+from qa.retrieve.reprints import outlets_besides
 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
@@ -120,7 +121,7 @@ def newest_first(articles: Iterable[Article] | Mapping[str, Article], f: Article
         rows = articles.matching(f.sources, f.low, f.high, limit, stories=stories)
         total = len(articles) if f.is_open and not articles.groups_reprints else \
             articles.count(f.sources, f.low, f.high, stories=stories)
-        groups = {i: group for i, (_, group) in articles.reprints_of([r[0] for r in rows]).items()}
+        groups = articles.reprints_of([r[0] for r in rows])
         outlets = articles.sources_of({m for g in groups.values() for m in g})
     else:
         every = list(_values(articles))
@@ -131,11 +132,8 @@ def newest_first(articles: Iterable[Article] | Mapping[str, Article], f: Article
         total = len(passing)
         groups = {a.id: a.reprints for a in passing[:limit] if a.reprints}
         outlets = {m: by_id[m].source for g in groups.values() for m in g if m in by_id}
-    listed = []
-    for row in rows:
-        others = (outlets.get(m) for m in groups.get(row[0], ()) if m != row[0])
-        listed.append(Listed(*row, also_in=tuple(dict.fromkeys(o for o in others if o and o != row[2]))))
-    return listed, total
+    return [Listed(*row, also_in=outlets_besides(row[0], row[2], groups.get(row[0], ()), outlets.get))
+            for row in rows], total
 
 
 def _values(articles: Iterable[Article] | Mapping[str, Article]) -> Iterable[Article]:

@@ -9,7 +9,7 @@ article (`same_story`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from qa.records import Answer, Article, Hit, Quote
@@ -42,14 +42,24 @@ def collapse_reprints(hits: Sequence[Hit], articles: Mapping[str, Article]) -> l
 
 
 def also_in(article: Article, articles: Mapping[str, Article]) -> tuple[str, ...]:
-    """The outlets that ran ``article``'s story besides its own, in the group's order, each once.
-    A copy without a named outlet is left out: "also in: (unknown)" would tell the reader nothing."""
+    """The outlets that ran ``article``'s story besides its own (`outlets_besides`)."""
+    def source_of(other_id: str) -> str | None:
+        other = articles.get(other_id)
+        return other.source if other is not None else None
+
+    return outlets_besides(article.id, article.source, article.reprints, source_of)
+
+
+def outlets_besides(article_id: str, source: str | None, group: Sequence[str],
+                    source_of: Callable[[str], str | None]) -> tuple[str, ...]:
+    """The outlets of ``group`` (a reprint group's ids) other than ``source``, the article's own, in
+    the group's order, each once. A copy without a named outlet is left out: "also in: (unknown)"
+    would tell the reader nothing."""
     out: list[str] = []
-    for other_id in article.reprints:
-        other = articles.get(other_id) if other_id != article.id else None
-        source = other.source if other is not None else None
-        if source and source != article.source and source not in out:
-            out.append(source)
+    for other_id in group:
+        other = source_of(other_id) if other_id != article_id else None
+        if other and other != source and other not in out:
+            out.append(other)
     return tuple(out)
 
 
