@@ -2,9 +2,8 @@
 
     python bench/embed_bench.py [--paragraphs 2000] [--queries 200] [--threads N]
 
-Our encoder's layers run three ways: the NumPy pass it used to run (bench/numpy_encoder.py), ONNX
-Runtime in float32 (what ships) and ONNX Runtime with int8 weights (dynamic quantisation, measured,
-not shipped). For the chunks of the bundled corpus and for paragraphs of CMRC 2018 train it prints
+Our encoder's layers run two ways: the NumPy pass it used to run (bench/numpy_encoder.py) and ONNX
+Runtime (what ships). For the chunks of the bundled corpus and for paragraphs of CMRC 2018 train it prints
 chunks/s of the engine and of each runtime, the speed-up over the engine, and the lowest and mean
 cosine to the engine's vectors. Then retrieval over CMRC 2018 dev (its 848 paragraphs embedded as
 passages, its 3,219 questions as queries, exact inner-product search) by each: recall@1 and @5 of
@@ -189,7 +188,7 @@ def main() -> int:
     args = p.parse_args()
     if args.threads:
         os.environ["QA_THREADS"] = str(args.threads)
-    from numpy_encoder import NumpyLayers, int8_layers
+    from numpy_encoder import NumpyLayers
 
     from qa.encoder import E5Embedder
     from qa.encoder.threads import configured_threads
@@ -198,8 +197,7 @@ def main() -> int:
     started = time.perf_counter()
     ours = E5Embedder()
     load = round(time.perf_counter() - started, 2)
-    runtimes = {"numpy": NumpyLayers(ours.encoder), "onnxruntime": ours.encoder.layers,
-                "onnxruntime_int8": int8_layers(ours.encoder)}
+    runtimes = {"numpy": NumpyLayers(ours.encoder), "onnxruntime": ours.encoder.layers}
     chunks = bundled_chunks()
     paragraphs, asked = cmrc(args.paragraphs, args.queries)
     for text in chunks[:4]:  # warm-up

@@ -95,21 +95,3 @@ class NumpyLayers:
             x = _layer_norm(out, lw["oln.w"], lw["oln.b"], cfg.eps)
         return x
 
-
-def int8_layers(encoder: Encoder):
-    """The ONNX graph of ``encoder``'s layers with int8 weights (onnxruntime's dynamic quantisation),
-    as an object with ``run(x, bias)``: measured against float32, not shipped."""
-    import tempfile
-    from pathlib import Path
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from qa.encoder.model import prepared_layers as layers_of
-    from qa.encoder.onnx_forward import OnnxLayers, encoder_graph
-
-    with tempfile.TemporaryDirectory() as d:
-        src, dst = Path(d, "f32.onnx"), Path(d, "int8.onnx")
-        src.write_bytes(encoder_graph(encoder.config, encoder.w, layers_of(encoder.config, encoder.weights))
-                        .SerializeToString())
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8)
-        return OnnxLayers(encoder.config, encoder.w, (), model=dst.read_bytes())

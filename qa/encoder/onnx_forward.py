@@ -80,11 +80,10 @@ class OnnxLayers:
     """An onnxruntime session over `encoder_graph`; ``run(x, bias)`` -> hidden states."""
 
     def __init__(self, config: Config, embedding: Mapping[str, np.ndarray],
-                 layers: Iterable[Mapping[str, np.ndarray]], model: bytes | None = None):
-        """``model``: a serialised graph to run instead of `encoder_graph` of these weights."""
+                 layers: Iterable[Mapping[str, np.ndarray]]):
         import onnxruntime as ort
 
-        model = model or encoder_graph(config, embedding, layers).SerializeToString()
+        model = encoder_graph(config, embedding, layers).SerializeToString()
         options = ort.SessionOptions()
         # The page's gate (`compute_lock`) decides how many passes run at once; each uses these threads.
         options.intra_op_num_threads = configured_threads() or 0  # 0: onnxruntime's default, one per core
