@@ -16,6 +16,8 @@ neighbour index: in 384 dimensions all of them are about equally far from a ques
 With --real-vectors the chunks and the questions are embedded by the bundled model as `qa build`
 embeds them (on the device `--device` names; the time is reported as chunks/s), and the vector
 index is HNSW at every size, so its recall@10 against exact search is measured on real vectors.
+`--vectors-cache DIR` keeps those vectors (named by a hash of the chunks' text), so a second run
+measures other index settings without embedding again.
 
 For each size the script writes the articles as a corpus of JSON Lines files (1,000 articles each),
 builds BM25 and the vector index the build would choose (exact below `qa.index.vectors.APPROX_MIN`
@@ -150,10 +152,28 @@ def write_corpus(articles: list[Article], corpus: Path) -> None:
                                                                               encoding="utf-8")
 
 
+def embed_chunks(texts: list[str], embedder, cache: Path | None) -> tuple[np.ndarray, dict]:
+    """The chunks' vectors and the embedding figures; from ``cache`` when it holds these texts' vectors."""
+    import hashlib
+
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:16]
+    kept = cache / f"vectors-{len(texts)}-{digest}.npy" if cache else None
+    if kept and kept.exists():
+        return np.load(kept), {"embedded": f"cached ({kept.name})"}
+    t = time.perf_counter()
+    vectors = embedder.embed_passages(texts)
+    seconds = time.perf_counter() - t
+    if kept:
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(kept, vectors)
+    return vectors, {"embed_s": round(seconds, 1), "embed_chunks_per_s": round(len(texts) / seconds, 1)}
+
+
 def build_row(n: int, sentences: list[str], model, root: Path, corpus: Path, real: list[str] | None = None,
-              device: str = "cpu") -> dict:
+              device: str = "cpu", cache: Path | None = None) -> dict:
     """Build and write an index of ``n`` chunks under ``root`` (its articles in ``corpus``); returns
-    the build figures. ``real``: the questions, when chunks and questions are embedded by the model."""
+    the build figures. ``real``: the questions, when chunks and questions are embedded by the model
+    (their vectors kept in ``cache`` when given)."""
     import bm25s
 
     from qa.index.builder import tokenizer_version
@@ -193,10 +213,8 @@ def build_row(n: int, sentences: list[str], model, root: Path, corpus: Path, rea
         from qa.index import load_embedder
 
         embedder = load_embedder(None, device)
-        t = time.perf_counter()
-        vectors = embedder.embed_passages([chunk_key(by_id[c.article_id], c) for c in chunks])
-        embedded = {"embed_s": round(time.perf_counter() - t, 1), "device": device}
-        embedded["embed_chunks_per_s"] = round(len(chunks) / embedded["embed_s"], 1)
+        vectors, embedded = embed_chunks([chunk_key(by_id[c.article_id], c) for c in chunks], embedder, cache)
+        embedded["device"] = device
         queries = embedder.embed_queries(real)
     kind = HNSW if real else choose_kind(len(chunks))  # real vectors: HNSW at every size, to measure it
     t = time.perf_counter()
@@ -395,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                         "bundled model (HNSW at every size) instead of drawing vectors")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="--real-vectors: where to embed, as `qa build --device`")
+    parser.add_argument("--vectors-cache", type=Path, default=None,
+                        help="--real-vectors: keep the embedded vectors here and reuse them in later runs")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure_child(*args.child)))
@@ -430,7 +450,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.real_vectors:
                 from qa.encoder.devices import resolve_device
 
-                row = build_row(n, sentences, model, root, corpus, asked, resolve_device(args.device, n))
+                row = build_row(n, sentences, model, root, corpus, asked, resolve_device(args.device, n),
+                                args.vectors_cache)
             else:
                 row = build_row(n, sentences, model, root, corpus)
             print(f"built {n:,}: {row}", file=sys.stderr, flush=True)
