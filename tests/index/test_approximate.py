@@ -15,9 +15,11 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.index import build, load_index, vectors_of
 from qa.index.vectors import (
+    EF_CONSTRUCTION,
     EF_SEARCH,
     FLAT,
     HNSW,
+    HNSW_M,
     add_vectors,
     approx_min,
     choose_kind,
@@ -128,7 +130,8 @@ def test_past_the_threshold_the_build_makes_hnsw_says_so_and_records_it(settings
     assert f"Building the approximate vector index ({HNSW.describe()}) over {summary.chunks} chunks" \
         in out.getvalue()
     loaded = load_index(settings.index_dir)
-    assert loaded.meta["vector_index"] == {"type": "hnsw", "M": 32, "efConstruction": 40, "efSearch": EF_SEARCH}
+    assert loaded.meta["vector_index"] == {"type": "hnsw", "M": HNSW_M, "efConstruction": EF_CONSTRUCTION,
+                                           "efSearch": EF_SEARCH}
     assert kind_of(loaded) == "IndexHNSWFlat"
     np.testing.assert_array_equal(vectors_of(loaded), vectors_of(index))
     # Every chunk finds itself first through the loaded (memory-mapped) graph: ids are right.
