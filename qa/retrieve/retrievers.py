@@ -82,9 +82,12 @@ class BM25Retriever:
             mask = np.full(len(scores), -np.inf, np.float32)
             mask[ids] = 0
             scores = scores + mask
-        order = _top(scores, k)
-        # A zero score means no query token occurs in the chunk: not a match at all.
-        return [Hit(self.index.chunks[int(i)], float(scores[i]), self.name) for i in order if scores[i] > 0]
+        # A zero score means no query token occurs in the chunk: not a match at all. Only the
+        # matches are ranked: NumPy's partition slows tenfold on an array of mostly equal zeros
+        # (106 ms against 8 ms a query at 10^6 chunks, `bench/scale_bench.py`).
+        matched = np.flatnonzero(scores > 0)
+        order = matched[_top(scores[matched], k)]
+        return [Hit(self.index.chunks[int(i)], float(scores[i]), self.name) for i in order]
 
 
 class HybridRetriever:

@@ -59,6 +59,22 @@ def test_bm25_drops_chunks_without_any_query_word(built):
     assert make_retriever("bm25", index).search("完全无关的火星探测器着陆", 5) == []
 
 
+@pytest.mark.parametrize("k", [1, 3, 10, 1000])
+def test_bm25_hits_are_the_stable_sort_of_every_matching_chunk(built, k):
+    # The invariant behind ranking only the matches: the same hits, in the same order (ties by
+    # position), as sorting every positive score; a filter keeps the allowed chunks' order.
+    _, index = built
+    retriever = make_retriever("bm25", index)
+    some = sorted(index.articles)[::2]
+    for q in QUERIES + ["的 了 是", "报告"]:
+        scores = retriever.scores(q)
+        for allowed in (None, some):
+            ok = [i for i in range(len(scores)) if scores[i] > 0
+                  and (allowed is None or index.chunks[i].article_id in allowed)]
+            expected = sorted(ok, key=lambda i: -scores[i])[:k]
+            assert [h.chunk.id for h in retriever.search(q, k, allowed=allowed)] == expected
+
+
 def test_rrf_is_weighted_reciprocal_rank():
     fused = dict(fuse(([1, 2, 3], [0.9, 0.8, 0.7]), ([3, 1], [5.0, 2.0]), FusionParams("rrf", 2 / 3, 60)))
     assert fused[1] == pytest.approx((2 / 3) / 61 + (1 / 3) / 62)
