@@ -15,10 +15,14 @@ The rule, written before measuring:
   the higher F1, then reads fewer passages.
 - Reported cross-fitted: four folds by article, each measured at the threshold chosen on the other
   three (the spread of the four thresholds beside it); the stored threshold is chosen on all.
-- Confidence: two logistics of the margin over the threshold (Platt scaling, Platt 1999), one for
-  answers (is the answer right: a gold answer in the span or its quote) and one for "not found" (is
-  the question one the articles do not answer), fitted on all questions at the chosen policy; the
-  expected calibration error is reported cross-fitted by the same folds.
+- Confidence: two curves of the distance between the margin and the threshold, one for answers (is
+  the answer right: a gold answer in the span or its quote) and one for "not found" (is the question
+  one the articles do not answer), fitted on all questions at the chosen policy by isotonic
+  regression (Zadrozny & Elkan, KDD 2002; scipy's pool-adjacent-violators). Each block of the fit
+  shows Laplace's rule of succession, (right + 1) / (n + 2), so a block that was always right shows
+  under 1.00; the curve runs through the blocks' mean distances. The expected calibration error is
+  reported cross-fitted by the same folds. (Chosen over Platt's logistics, Platt 1999, by the lower
+  cross-fitted error: models/README.md.)
 
     python scripts/tune_reader.py --news-dev ../shared/datasets/news_dev --holdout runs/news1/news_holdout.json \
         --weights models/reader.safetensors --rows runs/news_rows.json [--write]
@@ -40,7 +44,7 @@ from qa.evaluate.metrics import cmrc_f1, expected_calibration_error
 from qa.evaluate.runs import load_questions
 from qa.index import ensure_index, load_embedder
 from qa.questions import analyse
-from qa.read.reader import Reader, logistic
+from qa.read.reader import Reader
 from qa.read.reader_answers import LearnedReader
 from qa.retrieve import make_retriever
 
@@ -165,30 +169,37 @@ def outcomes(rows: list[dict], policy: dict) -> list[tuple[float, bool, bool]]:
     return out
 
 
-def platt(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Logistic regression of y on x (slope, offset) by Newton's method, lightly regularised so a
-    separable slice cannot send the slope to infinity."""
-    w = np.zeros(2)
-    features = np.stack([x, np.ones_like(x)], 1)
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-features @ w))
-        grad = features.T @ (p - y) + 1e-2 * w
-        hess = features.T @ (features * (p * (1 - p))[:, None]) + 1e-2 * np.eye(2)
-        w -= np.linalg.solve(hess, grad)
-    return float(w[0]), float(w[1])
+def isotonic(x: np.ndarray, y: np.ndarray) -> list[list[float]]:
+    """[[distance, probability], ...] of y (1 = right) non-decreasing in x: one point per block of
+    the pool-adjacent-violators fit, at the block's mean x, showing (right + 1) / (n + 2)."""
+    from scipy.optimize import isotonic_regression
+
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    blocks = isotonic_regression(y, increasing=True).blocks
+    points: list[list[float]] = []
+    for a, b in zip(blocks[:-1], blocks[1:]):
+        p = (float(y[a:b].sum()) + 1) / (b - a + 2)
+        # The smoothing can pull a small block under a larger one before it: keep the curve rising.
+        points.append([float(x[a:b].mean()), max(p, points[-1][1] if points else 0.0)])
+    return points
 
 
 def calibrate(rows: list[dict], policy: dict) -> dict:
-    """Platt logistics for answers and for "not found" (slope, offset on the excess)."""
+    """Isotonic curves of the distance from the threshold, for answers and for "not found"."""
     got = outcomes(rows, policy)
     fits = {}
     for key, answered in (("calibration", True), ("calibration_abstain", False)):
-        part = [(e, r) for e, a, r in got if a == answered]
-        if len(part) >= 5 and 0 < sum(r for _, r in part) < len(part):
-            fits[key] = platt(np.array([e for e, _ in part]), np.array([float(r) for _, r in part]))
-        else:
-            fits[key] = (1.0, 0.0) if answered else (-1.0, 0.0)
+        part = [(abs(e), r) for e, a, r in got if a == answered]
+        fits[key] = isotonic(np.array([e for e, _ in part]), np.array([float(r) for _, r in part])) if part \
+            else [[0.0, 0.5]]
     return fits
+
+
+def shown(curve: list[list[float]], distance: float) -> float:
+    """The confidence a curve gives, as the reader computes it (qa.read.reader.Reader.confidence)."""
+    xs, ys = zip(*curve)
+    return float(np.interp(distance, xs, ys))
 
 
 def fold_of(row: dict) -> int:
@@ -205,14 +216,16 @@ def cross_fitted(rows: list[dict], max_false: float) -> dict:
         fits = calibrate(other, policy)
         chosen.append({k: policy[k] for k in ("mode", "more", "threshold")})
         measured.append((simulate(mine, policy["mode"], policy["threshold"], policy["more"]), mine))
-        scored += [(logistic(fits["calibration" if answered else "calibration_abstain"], excess), right)
-                   for excess, answered, right in outcomes(mine, policy)]
+        scored += [(r["set"], shown(fits["calibration" if answered else "calibration_abstain"], abs(excess)), right)
+                   for r, (excess, answered, right) in zip(mine, outcomes(mine, policy))]
     pooled = {}
     for key, which in (("correct", True), ("f1", True), ("false_abstain", True), ("declined", False)):
         n = [sum(r["answerable"] == which for r in mine) for _, mine in measured]
         pooled[key] = round(sum((m[key] or 0.0) * k for (m, _), k in zip(measured, n)) / max(1, sum(n)), 4)
-    pooled["calibration_error"] = expected_calibration_error(scored)
-    return {"pooled": pooled, "per_fold": chosen}
+    pooled["calibration_error"] = expected_calibration_error([(p, right) for _, p, right in scored])
+    by_set = {name: expected_calibration_error([(p, right) for s, p, right in scored if s == name])
+              for name in sorted({s for s, _, _ in scored})}
+    return {"pooled": pooled, "calibration_error_by_set": by_set, "per_fold": chosen}
 
 
 def store(weights: Path, **keys) -> None:
@@ -223,6 +236,13 @@ def store(weights: Path, **keys) -> None:
     meta.update({k: str(v) for k, v in keys.items()})
     save(weights, tensors, meta)
     print(", ".join(f"{k} {v}" for k, v in keys.items()), f"written to {weights}")
+
+
+def curve_text(curve: list[list[float]]) -> str:
+    """The curve as the weights store it; of points whose distances round alike, the last stays (the
+    reader asks for distances that increase)."""
+    rounded = [[round(x, 4), round(p, 4)] for x, p in curve]
+    return json.dumps([pt for i, pt in enumerate(rounded) if i + 1 == len(rounded) or rounded[i + 1][0] > pt[0]])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,8 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(report, indent=1))
     if args.write:
         store(args.weights, threshold=policy["threshold"], read_more=policy["more"], heading=policy["mode"],
-              calibration=",".join(f"{v:.4f}" for v in fits["calibration"]),
-              calibration_abstain=",".join(f"{v:.4f}" for v in fits["calibration_abstain"]))
+              calibration=curve_text(fits["calibration"]), calibration_abstain=curve_text(fits["calibration_abstain"]))
     return 0
 
 

@@ -11,6 +11,8 @@ place, so offsets always point into the passage as given.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,13 +125,13 @@ class Reader:
         self.path = path
         # Chosen on news (models/README.md, `scripts/tune_reader.py --write`) and stored with the weights:
         # the abstention margin, the passages read after the first when it does not clear it, whether
-        # the heading carries the date, and the logistic that turns a margin into the confidence shown.
+        # the heading carries the date, and the curves that turn a margin into the confidence shown.
         self.threshold = float(meta.get("threshold", "0"))
         self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else READ_MORE
         self.heading_date = meta.get("heading", "") == "title_date"
         self.reads_heading = meta.get("heading", "") in ("title", "title_date")
-        self.calibration = _pair(meta.get("calibration", "1,0"))
-        self.calibration_abstain = _pair(meta.get("calibration_abstain", "-1,0"))
+        self.calibration = _curve(meta.get("calibration"), path)
+        self.calibration_abstain = _curve(meta.get("calibration_abstain"), path)
 
     def heading_of(self, title: str | None, date: str | None) -> str:
         """The heading these weights read before a passage of an article ("" when they read none)."""
@@ -140,9 +142,13 @@ class Reader:
     def confidence(self, excess: float) -> float:
         """The chance that what is shown is right, for a best span whose margin clears the threshold by
         ``excess``: that the answer is right when it clears it, that "not found" is right when it does
-        not. Logistics of the margin fitted on held-out news (Platt scaling), so answers shown at 0.8
-        are right about 80% of the time."""
-        return logistic(self.calibration if excess >= 0 else self.calibration_abstain, excess)
+        not. Both grow with the distance from the threshold, along curves fitted on held-out news
+        (isotonic regression), so answers shown at 0.8 are right about 80% of the time. Weights
+        without curves show the logistic of the distance."""
+        curve = self.calibration if excess >= 0 else self.calibration_abstain
+        if curve is None:
+            return 0.5 * (1.0 + math.tanh(abs(excess) / 2))  # 1 / (1 + e^-d), no overflow far out
+        return float(np.interp(abs(excess), curve[0], curve[1]))
 
     def _windows(self, q_ids: list[int], passage: str, heading_text: str):
         tok = self.tokenizer
@@ -177,18 +183,22 @@ class Reader:
         return [best[i] for i in sorted(best)]
 
 
-def logistic(fit: tuple[float, float], x: float) -> float:
-    """1 / (1 + e^-(slope·x + offset)) for ``fit`` = (slope, offset), without overflow far from 0."""
-    import math
-
-    slope, offset = fit
-    return 0.5 * (1.0 + math.tanh((slope * x + offset) / 2))
-
-
-def _pair(text: str) -> tuple[float, float]:
-    """"slope,offset" from the weights' metadata."""
-    slope, _, offset = text.partition(",")
-    return float(slope), float(offset or 0)
+def _curve(text: str | None, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """A calibration curve from the weights' metadata: JSON [[distance, probability], ...] with the
+    distances increasing and the probabilities non-decreasing (None when the file has none)."""
+    if text is None:
+        return None
+    try:
+        points = np.asarray(json.loads(text), dtype=float)
+        ok = points.ndim == 2 and points.shape[1] == 2 and len(points) > 0
+        ok = ok and bool(np.all(np.diff(points[:, 0]) > 0) and np.all(np.diff(points[:, 1]) >= 0))
+        ok = ok and bool(np.all((points[:, 1] >= 0) & (points[:, 1] <= 1)))
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise ModelError(f"The confidence curve stored in {path} cannot be read; choose it again with "
+                         "scripts/tune_reader.py --write.")
+    return points[:, 0].copy(), points[:, 1].copy()
 
 
 def _best_span(i, start_l, end_l, offset, enc, a, b, null) -> Reading | None:

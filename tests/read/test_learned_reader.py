@@ -4,7 +4,6 @@ slices that hold the span, weights match their model card, and answers come with
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.errors import ModelError
 from qa.questions import analyse
 from qa.read import LearnedReader, Reader
 from qa.read.reader import READ_MORE, default_weights, tensors_sha256
@@ -126,10 +126,17 @@ def test_the_heading_changes_what_is_read_but_not_where_spans_are(weights_with) 
     assert 0 <= headed.start < headed.end <= len(passage)  # spans index the passage, never the heading
 
 
-def test_the_confidence_is_the_stored_calibration(weights_with) -> None:
-    reader = weights_with(calibration="2,0.5", calibration_abstain="-1.5,1")
-    assert reader.confidence(0.0) == pytest.approx(1 / (1 + math.exp(-0.5)))
-    assert reader.confidence(1.0) == pytest.approx(1 / (1 + math.exp(-2.5)))
-    assert reader.confidence(-2.0) == pytest.approx(1 / (1 + math.exp(-4.0)))  # "not found" far below: sure
+def test_the_confidence_follows_the_stored_curves(weights_with) -> None:
+    reader = weights_with(calibration="[[0, 0.5], [4, 0.9]]", calibration_abstain="[[1, 0.6], [3, 0.95]]")
+    assert reader.confidence(2.0) == pytest.approx(0.7)  # between two points: on the line joining them
+    assert reader.confidence(10.0) == pytest.approx(0.9)  # past the last point: the last
+    assert reader.confidence(-2.0) == pytest.approx(0.775)  # "not found" reads the distance below
+    assert reader.confidence(-0.5) == pytest.approx(0.6)
     plain = weights_with(calibration=None, calibration_abstain=None)
-    assert plain.confidence(0.0) == 0.5 and plain.confidence(-3.0) > 0.9
+    assert plain.confidence(0.0) == 0.5 and plain.confidence(-3.0) > 0.9 and plain.confidence(3.0) > 0.9
+
+
+@pytest.mark.parametrize("curve", ["0.36,-1.35", "[[0, 0.9], [4, 0.5]]", "[[4, 0.5], [0, 0.9]]", "[[0, 1.5]]", "[]"])
+def test_a_curve_that_cannot_be_a_confidence_is_refused(weights_with, curve) -> None:
+    with pytest.raises(ModelError, match="tune_reader.py --write"):
+        weights_with(calibration=curve)

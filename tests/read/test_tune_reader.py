@@ -10,11 +10,23 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from tune_reader import calibrate, choose, cross_fitted, holdout_corpus, outcomes, pick, simulate  # noqa: E402
+from tune_reader import (  # noqa: E402
+    calibrate,
+    choose,
+    cross_fitted,
+    curve_text,
+    holdout_corpus,
+    isotonic,
+    outcomes,
+    pick,
+    shown,
+    simulate,
+)
 
 from qa.ingest.corpus import load_corpus  # noqa: E402
 
@@ -62,14 +74,31 @@ def test_the_calibration_follows_the_outcomes() -> None:
     rows = _population(1, 400)
     policy = choose(rows, 0.04)
     fits = calibrate(rows, policy)
-    assert fits["calibration"][0] > 0  # a higher margin: an answer more often right
-    assert fits["calibration_abstain"][0] < 0  # a lower margin: "not found" more often right
     got = outcomes(rows, policy)
-    answered = [(e, r) for e, a, r in got if a]
-    mean_p = np.mean([1 / (1 + np.exp(-(fits["calibration"][0] * e + fits["calibration"][1]))) for e, _ in answered])
-    assert abs(mean_p - np.mean([r for _, r in answered])) < 0.02  # a logistic fit matches the mean
+    for key, answered in (("calibration", True), ("calibration_abstain", False)):
+        xs, ps = zip(*fits[key])
+        assert all(a < b for a, b in zip(xs, xs[1:])) and all(a <= b for a, b in zip(ps, ps[1:]))  # rises
+        assert all(0 < p < 1 for p in ps)  # never certain, never hopeless
+        part = [(abs(e), r) for e, a, r in got if a == answered]
+        shown_mean = np.mean([shown(fits[key], d) for d, _ in part])
+        assert abs(shown_mean - np.mean([r for _, r in part])) < 0.05  # the curve matches the rate
     estimate = cross_fitted(rows, 0.04)
     assert len(estimate["per_fold"]) == 4 and 0 <= estimate["pooled"]["calibration_error"] < 0.15
+    assert set(estimate["calibration_error_by_set"]) == {"t"}
+
+
+def test_a_block_always_right_is_shown_below_certainty() -> None:
+    far = np.arange(20, dtype=float)
+    curve = isotonic(far, np.ones(20))
+    assert curve == [[pytest.approx(9.5), pytest.approx(21 / 22)]]  # one block: (20 + 1) / (20 + 2)
+    curve = isotonic(np.arange(6, dtype=float), np.array([0, 0, 1, 0, 1, 1.0]))
+    assert [p for _, p in curve] == sorted(p for _, p in curve)  # smoothing never makes it fall
+
+
+def test_stored_curves_are_what_the_reader_accepts(weights_with) -> None:
+    curve = [[0.1, 0.3], [0.10001, 0.4], [2.0, 0.9]]  # two distances that round alike
+    reader = weights_with(calibration=curve_text(curve), calibration_abstain=curve_text([[1.0, 0.7]]))
+    assert reader.confidence(2.0) == pytest.approx(0.9) and reader.confidence(-5.0) == pytest.approx(0.7)
 
 
 def test_held_out_news_becomes_a_corpus_with_titles_dates_and_questions(tmp_path) -> None:
