@@ -44,7 +44,7 @@ from qa.evaluate.metrics import cmrc_f1, expected_calibration_error
 from qa.evaluate.runs import load_questions
 from qa.index import ensure_index, load_embedder
 from qa.questions import analyse
-from qa.read.reader import Reader
+from qa.read.reader import Reader, confidence_on
 from qa.read.reader_answers import LearnedReader
 from qa.retrieve import make_retriever
 
@@ -196,12 +196,6 @@ def calibrate(rows: list[dict], policy: dict) -> dict:
     return fits
 
 
-def shown(curve: list[list[float]], distance: float) -> float:
-    """The confidence a curve gives, as the reader computes it (qa.read.reader.Reader.confidence)."""
-    xs, ys = zip(*curve)
-    return float(np.interp(distance, xs, ys))
-
-
 def fold_of(row: dict) -> int:
     return int(hashlib.sha1(row["fold_key"].encode()).hexdigest(), 16) % FOLDS
 
@@ -216,8 +210,10 @@ def cross_fitted(rows: list[dict], max_false: float) -> dict:
         fits = calibrate(other, policy)
         chosen.append({k: policy[k] for k in ("mode", "more", "threshold")})
         measured.append((simulate(mine, policy["mode"], policy["threshold"], policy["more"]), mine))
-        scored += [(r["set"], shown(fits["calibration" if answered else "calibration_abstain"], abs(excess)), right)
-                   for r, (excess, answered, right) in zip(mine, outcomes(mine, policy))]
+        curves = {key: np.array(curve).T for key, curve in fits.items()}  # (distances, probabilities)
+        for r, (excess, answered, right) in zip(mine, outcomes(mine, policy)):
+            curve = curves["calibration" if answered else "calibration_abstain"]
+            scored.append((r["set"], confidence_on(curve, excess), right))
     pooled = {}
     for key, which in (("correct", True), ("f1", True), ("false_abstain", True), ("declined", False)):
         n = [sum(r["answerable"] == which for r in mine) for _, mine in measured]

@@ -145,10 +145,7 @@ class Reader:
         not. Both grow with the distance from the threshold, along curves fitted on held-out news
         (isotonic regression), so answers shown at 0.8 are right about 80% of the time. Weights
         without curves show the logistic of the distance."""
-        curve = self.calibration if excess >= 0 else self.calibration_abstain
-        if curve is None:
-            return 0.5 * (1.0 + math.tanh(abs(excess) / 2))  # 1 / (1 + e^-d), no overflow far out
-        return float(np.interp(abs(excess), curve[0], curve[1]))
+        return confidence_on(self.calibration if excess >= 0 else self.calibration_abstain, excess)
 
     def _windows(self, q_ids: list[int], passage: str, heading_text: str):
         tok = self.tokenizer
@@ -181,6 +178,14 @@ class Reader:
             if reading is not None and (i not in best or reading.margin > best[i].margin):
                 best[i] = reading
         return [best[i] for i in sorted(best)]
+
+
+def confidence_on(curve: tuple[np.ndarray, np.ndarray] | None, excess: float) -> float:
+    """The confidence a curve (distances, probabilities) gives at a margin ``excess`` from the
+    threshold, read by linear interpolation at its distance; without a curve, the logistic of it."""
+    if curve is None:
+        return 0.5 * (1.0 + math.tanh(abs(excess) / 2))  # 1 / (1 + e^-d), no overflow far out
+    return float(np.interp(abs(excess), curve[0], curve[1]))
 
 
 def _curve(text: str | None, path: Path) -> tuple[np.ndarray, np.ndarray] | None:

@@ -24,11 +24,11 @@ from tune_reader import (  # noqa: E402
     isotonic,
     outcomes,
     pick,
-    shown,
     simulate,
 )
 
 from qa.ingest.corpus import load_corpus  # noqa: E402
+from qa.read.reader import confidence_on  # noqa: E402
 
 
 def _c(margin: float, rank: int, right: bool) -> dict:
@@ -80,7 +80,7 @@ def test_the_calibration_follows_the_outcomes() -> None:
         assert all(a < b for a, b in zip(xs, xs[1:])) and all(a <= b for a, b in zip(ps, ps[1:]))  # rises
         assert all(0 < p < 1 for p in ps)  # never certain, never hopeless
         part = [(abs(e), r) for e, a, r in got if a == answered]
-        shown_mean = np.mean([shown(fits[key], d) for d, _ in part])
+        shown_mean = np.mean([confidence_on(np.array(fits[key]).T, d) for d, _ in part])
         assert abs(shown_mean - np.mean([r for _, r in part])) < 0.05  # the curve matches the rate
     estimate = cross_fitted(rows, 0.04)
     assert len(estimate["per_fold"]) == 4 and 0 <= estimate["pooled"]["calibration_error"] < 0.15
