@@ -160,8 +160,7 @@ def prepare(args, tok) -> list:
     # A sample of the Wikipedia questions keeps what the reader learnt there; news is what it is for.
     questions = random.Random(args.seed).sample(questions, min(args.wiki_questions, len(questions)))
     if args.news:
-        news_paragraphs, news_questions, news_held = load_news(args.news, args.holdout_news, args.seed,
-                                                               args.near_misses)
+        news_paragraphs, news_questions, news_held = load_news(args.news, args.holdout_news, args.seed)
         base = len(paragraphs)
         paragraphs += news_paragraphs
         questions += [dataclasses.replace(q, paragraph=q.paragraph + base) for q in news_questions]
@@ -253,9 +252,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--news", type=Path, default=Path(__file__).resolve().parents[1].parent
                    / "shared/datasets/news_train/news_train.json", help="news questions (SQuAD 2.0 with titles, dates)")
-    p.add_argument("--near-misses", type=Path,
-                   default=Path(__file__).resolve().parents[1] / "data/news_near_misses.json",
-                   help="more near-miss questions written on news_train's articles (by article url)")
     p.add_argument("--holdout-news", type=int, default=24, help="news articles held out (for thresholds, calibration)")
     p.add_argument("--wiki-questions", type=int, default=1500, help="Wikipedia questions sampled into the mix")
     p.add_argument("--holdout-drcd", type=int, default=300, help="DRCD questions held out (whole paragraphs)")

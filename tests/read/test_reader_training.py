@@ -231,27 +231,6 @@ def test_a_near_miss_asks_for_the_deputy_or_the_other_measure(seed) -> None:
     assert swapped("副县长是谁？", "副县长李华出席。", {}, random.Random(seed)) is None
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_a_role_inside_a_longer_title_is_not_swapped(seed) -> None:
-    """支队长 is not 队长: no "支副队长" is made of it; the head it names alone still gets its deputy."""
-    import random
-
-    paragraph = "消防局第三救灾救护大队支队长陈明与县长王明出席。"
-    out = swapped("出席的支队长是谁？", paragraph, {}, random.Random(seed))
-    assert out is None
-    assert swapped("出席的县长是谁？", paragraph, {}, random.Random(seed)) == "出席的副县长是谁？"
-
-
-@pytest.mark.parametrize("seed", range(20))
-def test_a_year_the_dated_article_names_as_last_year_is_not_swapped_in(seed) -> None:
-    """An article dated 2025 that says 去年 answers a question about 2024: that year is never the swap."""
-    import random
-
-    paragraph = "2025年全市新增绿地120公顷，去年新增80公顷。"
-    out = swapped("2025年全市新增绿地多少公顷？", paragraph, {}, random.Random(seed), "2025-03-01")
-    assert out is not None and "2024" not in out and "2025" not in out
-
-
 @pytest.mark.parametrize("seed", range(20))
 def test_a_noisy_copy_keeps_the_answer_exact(seed) -> None:
     import random
