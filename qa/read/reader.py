@@ -126,8 +126,12 @@ class Reader:
         # Chosen on news (models/README.md, `scripts/tune_reader.py --write`) and stored with the weights:
         # the abstention margin, the passages read after the first when it does not clear it, whether
         # the heading carries the date, and the curves that turn a margin into the confidence shown.
-        self.threshold = float(meta.get("threshold", "0"))
+        self.threshold = _number(meta.get("threshold"), 0.0, "threshold", path)
         self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else READ_MORE
+        # The margin at which the first passage is trusted alone; under it the next passages are read
+        # too and the surest span wins. Never under the threshold, so it changes which span is shown,
+        # not whether "not found" is.
+        self.settle = max(self.threshold, _number(meta.get("settle"), self.threshold, "settle", path))
         self.heading_date = meta.get("heading", "") == "title_date"
         self.reads_heading = meta.get("heading", "") in ("title", "title_date")
         self.calibration = _curve(meta.get("calibration"), path)
@@ -186,6 +190,19 @@ def confidence_on(curve: tuple[np.ndarray, np.ndarray] | None, excess: float) ->
     if curve is None:
         return 0.5 * (1.0 + math.tanh(abs(excess) / 2))  # 1 / (1 + e^-d), no overflow far out
     return float(np.interp(abs(excess), curve[0], curve[1]))
+
+
+def _number(text: str | None, default: float, key: str, path: Path) -> float:
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise ModelError(f"The reader's weights at {path} store {key} {text!r}, which is not a number; "
+                         "rewrite it with scripts/tune_reader.py --write, or reinstall qa.")
+    return value
 
 
 def _curve(text: str | None, path: Path) -> tuple[np.ndarray, np.ndarray] | None:

@@ -1,12 +1,14 @@
 """Hits -> Answer with the learned reader: the top passage first, the next ones only when needed.
 
 The reader scores the best span of a passage, read after its article's headline, against "no
-answer" (a margin in logits). The top passage is read alone; when its margin clears the threshold
-the answer is taken from it (most questions stop here, one forward pass). Otherwise the next
-`read_more` passages are read together and the best margin over all of them decides: above the
-threshold it answers, below it says "not found" and shows the closest passages as such. The
-threshold, `read_more`, the heading and the confidence's calibration are chosen on news and stored
-with the weights (`scripts/tune_reader.py --write`). A quote is the sentence(s) holding the span,
+answer" (a margin in logits). The top passage is read alone; when its margin reaches `settle` (at or
+above the threshold) the answer is taken from it (most questions stop here, one forward pass).
+Otherwise the next `read_more` passages are read together and the best margin over all of them
+decides: above the threshold it answers, below it says "not found" and shows the closest passages as
+such. On news a first passage that only just clears the threshold is often a near neighbour of the
+passage that holds the answer, hence `settle`. The threshold, `settle`, `read_more`, the heading and
+the confidence's calibration are chosen on news and stored with the weights
+(`scripts/tune_reader.py --write`). A quote is the sentence(s) holding the span,
 sliced from the article.
 """
 
@@ -69,10 +71,10 @@ class LearnedReader:
         return c.reading.margin - self.reader.threshold
 
     def candidates(self, q: Question, hits: Sequence[Hit]) -> list[Candidate]:
-        """Readings of the first passage, and of `read_more` others when it does not clear the threshold,
-        best first."""
+        """Readings of the first passage, and of `read_more` others when its margin does not reach
+        `settle`, best first."""
         out = self.read_passages(q, list(hits[:1]))
-        if not (out and max(self.excess(c) for c in out) >= 0):
+        if not (out and max(c.reading.margin for c in out) >= self.reader.settle):
             out += self.read_passages(q, list(hits[1 : 1 + self.reader.read_more]))
         return sorted(out, key=lambda c: -self.excess(c))
 

@@ -104,10 +104,35 @@ def test_reads_the_first_passage_then_at_most_read_more_others(weights_with, bun
         found = learned.candidates(analyse(question), hits)
         assert read[0] == 1 and sum(read) <= 1 + reader.read_more
         assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + reader.read_more]}
-        if len(read) == 1:  # stopped after the first passage: it cleared the threshold
-            assert max(learned.excess(c) for c in found) >= 0
+        if len(read) == 1:  # stopped after the first passage: its margin reached settle
+            assert max(c.reading.margin for c in found) >= reader.settle >= reader.threshold
         else:
             assert read[1] == reader.read_more
+
+
+@pytest.mark.parametrize("settle", ["-1e9", "-7.25", "-2.25", "inf"])
+def test_settle_changes_the_span_shown_never_whether_it_answers(weights_with, bundled_answerer, settle) -> None:
+    """Trusting the first passage from a higher margin may show another passage's span, but the
+    answer/"not found" decision is the best margin over the same passages either way."""
+    reader = weights_with(settle=settle)
+    assert reader.settle == max(float(settle), reader.threshold)
+    index = bundled_answerer.index
+    learned = LearnedReader(index.articles, reader)
+    for question in ("淄川区政协会议应到委员多少名？", "上海浦东新区今年新建了多少所学校？", "征兵工作什么时候开始？"):
+        q = analyse(question)
+        hits = bundled_answerer.retriever.search(q.text, 8)
+        everything = learned.read_passages(q, list(hits[: 1 + reader.read_more]))
+        found = learned.candidates(q, hits)
+        answered = learned.read(q, hits, top_k=3)
+        assert answered.abstained == (max(learned.excess(c) for c in everything) < 0)
+        if len(found) > 1:  # read on: the best of all read is shown
+            assert found[0].reading.margin == pytest.approx(max(c.reading.margin for c in everything), abs=1e-3)
+
+
+@pytest.mark.parametrize("key", ["settle", "threshold"])
+def test_a_margin_that_is_not_a_number_is_refused(weights_with, key) -> None:
+    with pytest.raises(ModelError, match=f"{key} 'soon', which is not a number"):
+        weights_with(**{key: "soon"})
 
 
 @pytest.mark.parametrize("mode, date", [(None, False), ("title", False), ("title_date", True)])

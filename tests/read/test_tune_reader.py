@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from tune_reader import (  # noqa: E402
+    MIN_ONE_PASSAGE,
+    SETTLE_STEPS,
     calibrate,
     choose,
     cross_fitted,
@@ -46,6 +48,35 @@ def test_the_first_passage_answers_when_it_clears_else_the_best_of_the_next() ->
     assert pick(cands, 0, more=1)["rank"] == 1  # it does not: the best of the next one
     assert pick(cands, 0, more=3)["rank"] == 3  # reading further finds a higher margin
     assert pick(cands, 10, more=3) is None
+
+
+def test_settle_reads_on_past_a_first_passage_that_only_just_clears() -> None:
+    cands = [_c(-1, 0, False), _c(3, 1, True), _c(9, 3, False)]
+    assert pick(cands, -5, more=1, settle=-5)["rank"] == 0
+    assert pick(cands, -5, more=1, settle=0)["rank"] == 1  # under settle: the surer next passage wins
+    assert pick(cands, -5, more=1, settle=-3)["rank"] == 0  # at or over settle: the first stands
+
+
+def test_settle_never_changes_what_is_declined() -> None:
+    rows = _population(2)
+    policy = choose(rows, 0.04)
+    for step in SETTLE_STEPS:
+        s = simulate(rows, policy["mode"], policy["threshold"], policy["more"], policy["threshold"] + step)
+        assert (s["declined"], s["false_abstain"]) == (policy["declined"], policy["false_abstain"])
+
+
+def test_settle_is_chosen_for_correct_answers_while_most_questions_read_one_passage() -> None:
+    # First passages that only just clear are wrong and a surer second passage is right; the rest
+    # clear far and are right.
+    rows = [_row(f"n{i}", True, [_c(1, 0, False), _c(4, 1, True)]) for i in range(10)]
+    rows += [_row(f"f{i}", True, [_c(12, 0, True), _c(-3, 1, False)]) for i in range(30)]
+    policy = choose(rows, 0.04)
+    assert policy["correct"] == 1.0 and policy["one_passage"] >= MIN_ONE_PASSAGE
+    assert pick(rows[0]["modes"][policy["mode"]], policy["threshold"], policy["more"], policy["settle"])["rank"] == 1
+    # When reading on would be needed for most questions, the first passage is trusted as it was.
+    crowded = rows[:10] * 4 + rows[10:12]
+    policy = choose(crowded, 0.04)
+    assert policy["settle"] == policy["threshold"]
 
 
 def _population(seed: int = 0, n: int = 200) -> list[dict]:
