@@ -124,7 +124,8 @@ def settles(cands: list[dict], threshold: float, settle: float | None = None) ->
     """Whether the answerer stops after the first passage: its margin reaches ``settle`` (the
     threshold when not given)."""
     first = next((c for c in cands if c["rank"] == 0), None)
-    return bool(first and first["margin"] >= max(threshold, threshold if settle is None else settle))
+    bar = threshold if settle is None else max(threshold, settle)  # as the reader: never under the threshold
+    return bool(first and first["margin"] >= bar)
 
 
 def deciding(cands: list[dict], threshold: float, more: int, settle: float | None = None) -> dict | None:
