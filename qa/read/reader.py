@@ -124,8 +124,8 @@ class Reader:
         self.tokenizer = bundled_tokenizer()
         self.path = path
         # Chosen on news (models/README.md, `scripts/tune_reader.py --write`) and stored with the weights:
-        # the abstention margin, the passages read after the first when it does not clear it, whether
-        # the heading carries the date, and the curves that turn a margin into the confidence shown.
+        # the abstention margin, the passages read after the first when it does not reach `settle`,
+        # whether the heading carries the date, and the curves that turn a margin into the confidence shown.
         self.threshold = _number(meta.get("threshold"), 0.0, "threshold", path)
         self.read_more = int(meta["read_more"]) if meta.get("read_more", "").isdigit() else READ_MORE
         # The margin at which the first passage is trusted alone; under it the next passages are read
