@@ -19,7 +19,8 @@ learnt there. "No answer" windows of five kinds:
 - a near miss: the question with one year, number, ordinal, name, role or measure its paragraph
   supports swapped for one it never mentions (another year's budget, the deputy where only the head
   is named, revenue where only expenditure is given), read against the window that answered it;
-- news_train's own unanswerable questions, read against their article's most tempting window.
+- news_train's own unanswerable questions, and the near misses written on its articles
+  (`data/news_near_misses.json`), read against their article's most tempting window.
 A share of the news passages is read again with the noise of real archives: stray bytes and mojibake
 inserted, punctuation dropped (long unpunctuated lines), the answer left intact.
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.encoder.tokenizer import Tokenizer
@@ -46,6 +47,8 @@ CN_DIGITS = "零一二三四五六七八九"
 # Heads whose deputy news names apart ("the deputy where only the head is named").
 ROLES = ("市长", "县长", "区长", "省长", "镇长", "乡长", "局长", "厅长", "部长", "署长", "处长", "司长", "主任",
          "书记", "院长", "校长", "主席", "所长", "队长", "会长", "董事长", "总经理", "秘书长", "检察长", "主委")
+# Characters that make a role part of a longer title (支队长, 大队长, 分局长, 副县长).
+ROLE_PREFIXES = "[支大中分副总]"
 # Measures a question can ask of where the article gives only the other one.
 MEASURES = (("收入", "支出"), ("进口", "出口"), ("死亡", "受伤"), ("最高", "最低"), ("增加", "减少"),
             ("上升", "下降"), ("男性", "女性"), ("岁入", "岁出"), ("预算", "决算"), ("面积", "人口"),
@@ -148,13 +151,19 @@ def load_sets(root: Path, holdout_drcd: int, holdout_cmrc: int, seed: int):
     return paragraphs, questions, held
 
 
-def load_news(path: Path, holdout_articles: int, seed: int):
+def load_news(path: Path, holdout_articles: int, seed: int, near_misses: Path | None = None):
     """news_train's articles (read as simplified, as the answerer reads them) and questions, answerable
-    and not, with ``holdout_articles`` whole articles held out (kept as written) as ``news_holdout``."""
+    and not, with ``holdout_articles`` whole articles held out (kept as written) as ``news_holdout``.
+    ``near_misses``: more near-miss questions written on its articles (`data/news_near_misses.json`,
+    keyed by article url), added as unanswerable questions of the articles not held out."""
     import opencc
 
     convert = opencc.OpenCC("t2s").convert
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    written: dict[str, list[str]] = {}
+    if near_misses is not None:
+        for q in json.loads(near_misses.read_text(encoding="utf-8"))["questions"]:
+            written.setdefault(q["url"], []).append(q["question"])
     order = list(range(len(data)))
     random.Random(seed).shuffle(order)
     hold = set(order[:holdout_articles])
@@ -177,7 +186,22 @@ def load_news(path: Path, holdout_articles: int, seed: int):
                     for a in qa["answers"] if a["text"].strip())
                 if answers or qa.get("is_impossible"):
                     questions.append(Question(qa["id"], convert(qa["question"]), index, answers, news=True))
+            for j, asked in enumerate(written.get(article.get("url", ""), ())):
+                questions.append(Question(f"{article['url']}#near-miss-{j}", convert(asked), index, (), news=True))
     return paragraphs, questions, {"news_holdout": held}
+
+
+def load_all_news(path: Path, more: list[Path], holdout_articles: int, seed: int, near_misses: Path | None = None):
+    """``load_news`` of news_train, then every article of the ``more`` files (other outlets' questions,
+    same format) as training questions too: none of them is held out, so the held-out split is the
+    same with or without them."""
+    paragraphs, questions, held = load_news(path, holdout_articles, seed, near_misses)
+    for extra in more:
+        more_paragraphs, more_questions, _ = load_news(extra, 0, seed)
+        shift = len(paragraphs)
+        paragraphs += more_paragraphs
+        questions += [replace(q, paragraph=q.paragraph + shift) for q in more_questions]
+    return paragraphs, questions, held
 
 
 def hard_negatives(paragraphs: list[str], questions: list[Question], per_question: int = 1) -> dict[str, list[int]]:
@@ -245,22 +269,33 @@ def _standalone(number: str, text: str) -> bool:
     return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", text) is not None
 
 
-def _word_swaps(question: str, paragraph: str) -> list[tuple[str, str]]:
-    """(old, new) replacements of a role by its deputy and of a measure by its counterpart, where the
-    paragraph supports the old word and never mentions the new one."""
+def _word_swaps(question: str, paragraph: str) -> list[str]:
+    """The question with a role replaced by its deputy or a measure by its counterpart, where the
+    paragraph supports the old word and never mentions the new one. A role inside a longer title
+    (支队长, 大队长, 分局长) is not that role, so it is left alone."""
     out = []
     for role in ROLES:
+        alone = re.compile(rf"(?<!{ROLE_PREFIXES}){role}")
         deputy = "副" + role
-        if role in question and deputy not in question and role in paragraph and deputy not in paragraph:
-            out.append((role, deputy))
+        if alone.search(question) and deputy not in question and alone.search(paragraph) and deputy not in paragraph:
+            out.append(alone.sub(deputy, question, count=1))
     for a, b in MEASURES:
         for old, new in ((a, b), (b, a)):
             if old in question and new not in question and old in paragraph and new not in paragraph:
-                out.append((old, new))
+                out.append(question.replace(old, new, 1))
     return out
 
 
-def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random) -> str | None:
+def _implied_years(paragraph: str, date: str | None) -> set[str]:
+    """Years a dated article names by 今年, 去年, 明年 or 前年 (no swap may bring one of these in)."""
+    if not date or not date[:4].isdigit():
+        return set()
+    year = int(date[:4])
+    return {str(year + k) for word, k in (("今年", 0), ("去年", -1), ("明年", 1), ("前年", -2)) if word in paragraph}
+
+
+def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: random.Random,
+            date: str | None = None) -> str | None:
     """The question with one name, year, number, ordinal, role or measure its paragraph supports
     replaced by one of the same kind the paragraph never mentions (so the paragraph no longer answers
     it), or None when it has none: the near misses news readers meet (another year's budget, another
@@ -283,8 +318,7 @@ def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: rand
         return None
     pick = rng.randrange(total)
     if pick >= len(names) + len(spans):
-        old, new = words[pick - len(names) - len(spans)]
-        return question.replace(old, new, 1)
+        return words[pick - len(names) - len(spans)]
     if pick < len(names):
         old = names[pick].word
         for _ in range(20):  # a few draws: most names of a large pool are absent from one paragraph
@@ -293,6 +327,7 @@ def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: rand
                 return question.replace(old, new, 1)
         return None
     m = spans[pick - len(names)]
+    implied = _implied_years(paragraph, date)
     for _ in range(20):
         if m.re is ORDINAL:
             new = "第" + _chinese(rng.randrange(1, 21))
@@ -301,7 +336,8 @@ def swapped(question: str, paragraph: str, pool: dict[str, list[str]], rng: rand
             value = int(m.group(1) if m.re is YEAR else m.group(0))
             new = str(value + rng.choice((-3, -2, -1, 1, 2, 3)) if m.re is YEAR else
                       rng.choice((value + 1, value + 2, value * 2, max(value - 1, 1), value * 10)))
-            absent = new not in paragraph if m.re is YEAR else not _standalone(new, paragraph) and new != m.group(0)
+            absent = (new not in paragraph and new not in implied if m.re is YEAR else
+                      not _standalone(new, paragraph) and new != m.group(0))
         if absent:
             a, b = (m.start(1), m.end(1)) if m.re is YEAR else (m.start(), m.end())
             return question[:a] + new + question[b:]
@@ -432,7 +468,7 @@ def build_windows(tok: Tokenizer, paragraphs: list[Paragraph], questions: list[Q
             if rest is not None:
                 out.append(rng.choice(windows_for(enc, q.question, tok.encode(rest), None, head(q.paragraph))))
         if mix.swapped_share and rng.random() < mix.swapped_share:
-            other = swapped(q.question, p.text, pool, rng)
+            other = swapped(q.question, p.text, pool, rng, p.date)
             if other is not None:
                 # The window that holds the original answer: the most tempting one, labelled "no answer".
                 asked = windows_for(enc, other, encoded[q.paragraph], span, head(q.paragraph))

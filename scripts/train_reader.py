@@ -34,7 +34,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # reader_data beside this script
 
-from reader_data import Mix, Window, build_windows, hard_negatives, load_news, load_sets  # noqa: E402
+from reader_data import Mix, Window, build_windows, hard_negatives, load_all_news, load_sets  # noqa: E402
 
 from qa.encoder.bundle import LAYER_MATRICES, LAYER_VECTORS, Bundle, Config, dequantize, load_bundle  # noqa: E402
 from qa.encoder.model import layer_weights  # noqa: E402
@@ -160,7 +160,8 @@ def prepare(args, tok) -> list:
     # A sample of the Wikipedia questions keeps what the reader learnt there; news is what it is for.
     questions = random.Random(args.seed).sample(questions, min(args.wiki_questions, len(questions)))
     if args.news:
-        news_paragraphs, news_questions, news_held = load_news(args.news, args.holdout_news, args.seed)
+        news_paragraphs, news_questions, news_held = load_all_news(args.news, args.more_news, args.holdout_news,
+                                                                   args.seed, args.near_misses)
         base = len(paragraphs)
         paragraphs += news_paragraphs
         questions += [dataclasses.replace(q, paragraph=q.paragraph + base) for q in news_questions]
@@ -252,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--news", type=Path, default=Path(__file__).resolve().parents[1].parent
                    / "shared/datasets/news_train/news_train.json", help="news questions (SQuAD 2.0 with titles, dates)")
+    p.add_argument("--near-misses", type=Path,
+                   default=Path(__file__).resolve().parents[1] / "data/news_near_misses.json",
+                   help="more near-miss questions written on news_train's articles (by article url)")
+    p.add_argument("--more-news", type=Path, nargs="*", default=[],
+                   help="more news question files (SQuAD 2.0 with titles, dates), trained on whole")
     p.add_argument("--holdout-news", type=int, default=24, help="news articles held out (for thresholds, calibration)")
     p.add_argument("--wiki-questions", type=int, default=1500, help="Wikipedia questions sampled into the mix")
     p.add_argument("--holdout-drcd", type=int, default=300, help="DRCD questions held out (whole paragraphs)")

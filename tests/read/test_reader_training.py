@@ -231,6 +231,27 @@ def test_a_near_miss_asks_for_the_deputy_or_the_other_measure(seed) -> None:
     assert swapped("副县长是谁？", "副县长李华出席。", {}, random.Random(seed)) is None
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_a_role_inside_a_longer_title_is_not_swapped(seed) -> None:
+    """支队长 is not 队长: no "支副队长" is made of it; the head it names alone still gets its deputy."""
+    import random
+
+    paragraph = "消防局第三救灾救护大队支队长陈明与县长王明出席。"
+    out = swapped("出席的支队长是谁？", paragraph, {}, random.Random(seed))
+    assert out is None
+    assert swapped("出席的县长是谁？", paragraph, {}, random.Random(seed)) == "出席的副县长是谁？"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_year_the_dated_article_names_as_last_year_is_not_swapped_in(seed) -> None:
+    """An article dated 2025 that says 去年 answers a question about 2024: that year is never the swap."""
+    import random
+
+    paragraph = "2025年全市新增绿地120公顷，去年新增80公顷。"
+    out = swapped("2025年全市新增绿地多少公顷？", paragraph, {}, random.Random(seed), "2025-03-01")
+    assert out is not None and "2024" not in out and "2025" not in out
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_a_noisy_copy_keeps_the_answer_exact(seed) -> None:
     import random
@@ -288,6 +309,24 @@ def test_news_is_read_as_simplified_and_held_out_by_whole_articles(tmp_path) -> 
     held_ids = {qa["id"] for a in held["news_holdout"]["data"] for p in a["paragraphs"] for qa in p["qas"]}
     assert not held_ids & {q.id for q in questions}
     assert sum(not q.answers for q in questions) == 7 and all(q.news for q in questions)
+    for q in questions:
+        for start, text in q.answers:
+            assert paragraphs[q.paragraph].text[start:start + len(text)] == text
+
+
+def test_other_outlets_are_trained_on_whole_and_leave_the_held_out_split_alone(tmp_path) -> None:
+    from reader_data import load_all_news, load_news
+
+    news, more = tmp_path / "news.json", tmp_path / "more.json"
+    news.write_text(json.dumps({"data": [_article(f"新聞{n}") for n in range(10)]}, ensure_ascii=False),
+                    encoding="utf-8")
+    more.write_text(json.dumps({"data": [_article(f"他報{n}") for n in range(2)]}, ensure_ascii=False),
+                    encoding="utf-8")
+    alone = load_news(news, 3, seed=13)
+    paragraphs, questions, held = load_all_news(news, [more], 3, seed=13)
+    assert held == alone[2]
+    assert len(paragraphs) == len(alone[0]) + 2 and len(questions) == len(alone[1]) + 4
+    assert {q.id for q in questions} >= {"他報0-a", "他報1-x"}
     for q in questions:
         for start, text in q.answers:
             assert paragraphs[q.paragraph].text[start:start + len(text)] == text
