@@ -30,7 +30,7 @@ The rule, written before measuring:
   reported cross-fitted by the same folds. (Chosen over Platt's logistics, Platt 1999, by the lower
   cross-fitted error: models/README.md.)
 
-    python scripts/tune_reader.py --news-dev ../shared/datasets/news_dev --holdout runs/news1/news_holdout.json \
+    python scripts/tune_reader.py --news-dev ../shared/datasets/news_dev --holdout runs/news/news_holdout.json \
         --weights models/reader.safetensors --rows runs/news_rows.json [--write]
 """
 
