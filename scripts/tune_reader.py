@@ -5,7 +5,8 @@ Questions: the news development set (real articles from many outlets, with near-
 article answers; `qa eval --questions` format beside its corpus) and the news articles training held
 out (`news_holdout.json`, written by `train_reader.py`). Each set is indexed as the product indexes
 a corpus; for each question the hybrid retriever ranks its chunks and the reader reads the first
-four, after each article's headline, with and without the date in it.
+four, after each article's headline, with and without the date in it. A span that fails the year
+and unit checks (`qa.read.checks`) never answers, here as in the product.
 
 The rule, written before measuring:
 - Policies tried: heading `title` or `title_date`, and `read_more` 1, 2 or 3 passages after the first.
@@ -105,17 +106,17 @@ def readings(folder: Path, weights: Path, work: Path, name: str) -> list[dict]:
         for mode in MODES:
             reader.reads_heading, reader.heading_date = True, mode == "title_date"
             found = learned.read_passages(q, list(hits))
-            row["modes"][mode] = [_candidate(c, index, item.answers, hits) for c in found]
+            row["modes"][mode] = [_candidate(c, index, item.answers, hits, learned.fits(q, c)) for c in found]
         rows.append(row)
         if n % 50 == 0:
             print(f"{name} {n}/{len(items)}", file=sys.stderr, flush=True)
     return rows
 
 
-def _candidate(c, index, answers, hits) -> dict:
+def _candidate(c, index, answers, hits, fits: bool) -> dict:
     text = index.articles[c.hit.chunk.article_id].text
     span, quote = text[c.start:c.end], text[c.quote[0]:c.quote[1]]
-    return {"rank": next(i for i, h in enumerate(hits) if h is c.hit), "margin": c.reading.margin,
+    return {"rank": next(i for i, h in enumerate(hits) if h is c.hit), "margin": c.reading.margin, "fits": fits,
             "right": bool(answers) and any(g in span or g in quote for g in answers),
             "f1": cmrc_f1(span, answers) if answers else 0.0}
 
@@ -125,15 +126,17 @@ def settles(cands: list[dict], threshold: float, settle: float | None = None) ->
     threshold when not given)."""
     first = next((c for c in cands if c["rank"] == 0), None)
     bar = threshold if settle is None else max(threshold, settle)  # as the reader: never under the threshold
-    return bool(first and first["margin"] >= bar)
+    return bool(first and first["margin"] >= bar and first.get("fits", True))
 
 
 def deciding(cands: list[dict], threshold: float, more: int, settle: float | None = None) -> dict | None:
     """The candidate whose margin decides, as the answerer reads: the first passage's when it
-    settles, else the best of the first 1 + ``more``."""
+    settles, else the best of the first 1 + ``more`` that is under the threshold or passes the
+    year and unit checks (`qa.read.checks`); None when every one over it failed them."""
     if settles(cands, threshold, settle):
         return next(c for c in cands if c["rank"] == 0)
-    return max((c for c in cands if c["rank"] <= more), key=lambda c: c["margin"], default=None)
+    kept = (c for c in cands if c["rank"] <= more and (c["margin"] < threshold or c.get("fits", True)))
+    return max(kept, key=lambda c: c["margin"], default=None)
 
 
 def pick(cands: list[dict], threshold: float, more: int, settle: float | None = None) -> dict | None:

@@ -8,18 +8,21 @@ decides: above the threshold it answers, below it says "not found" and shows the
 such. On news a first passage that only just clears the threshold is often a near neighbour of the
 passage that holds the answer, hence `settle`. The threshold, `settle`, `read_more`, the heading and
 the confidence's calibration are chosen on news and stored with the weights
-(`scripts/tune_reader.py --write`). A quote is the sentence(s) holding the span,
-sliced from the article.
+(`scripts/tune_reader.py --write`). A span over the threshold that fails the year and unit checks
+(`qa.read.checks`: a year the article never speaks of, a quantity in another unit than asked) does
+not answer; the next best may. A quote is the sentence(s) holding the span, sliced from the article.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from qa.questions import Question
 from qa.read.base import NOT_FOUND
+from qa.read.checks import span_fits
 from qa.read.reader import Reader, Reading
 from qa.records import Answer, Article, Hit, Quote
 from qa.text import sentence_spans
@@ -70,11 +73,16 @@ class LearnedReader:
         """How far a candidate's margin clears the threshold (< 0: it does not)."""
         return c.reading.margin - self.reader.threshold
 
+    def fits(self, q: Question, c: Candidate) -> bool:
+        """Whether a candidate's span passes the year and unit checks (`qa.read.checks`)."""
+        article = self.articles[c.hit.chunk.article_id]
+        return span_fits(q, article.text[c.start:c.end], f"{article.title}\n{article.text}", article.date)
+
     def candidates(self, q: Question, hits: Sequence[Hit]) -> list[Candidate]:
         """Readings of the first passage, and of `read_more` others when its margin does not reach
-        `settle`, best first."""
+        `settle` with a span that passes the checks, best first."""
         out = self.read_passages(q, list(hits[:1]))
-        if not (out and max(c.reading.margin for c in out) >= self.reader.settle):
+        if not any(c.reading.margin >= self.reader.settle and self.fits(q, c) for c in out):
             out += self.read_passages(q, list(hits[1 : 1 + self.reader.read_more]))
         return sorted(out, key=lambda c: -self.excess(c))
 
@@ -91,11 +99,14 @@ class LearnedReader:
         found = self.candidates(q, hits)
         if not found:
             return Answer(q.text, NOT_FOUND, True, 0.0, (), (), q.kind)
-        best = found[0]
-        excess = self.excess(best)
+        # a span over the threshold that fails the checks does not answer: the next one may
+        kept = [c for c in found if self.excess(c) < 0 or self.fits(q, c)]
+        # every span read vetoed: "not found" as sure as the curve goes (scripts/tune_reader.py fits it so)
+        excess = self.excess(kept[0]) if kept else -math.inf
         confidence = self.reader.confidence(excess)
         if excess < 0:
             return Answer(q.text, NOT_FOUND, True, confidence, (), self._quotes(found, top_k), q.kind)
+        best = kept[0]
         article = self.articles[best.hit.chunk.article_id]
         quote = Quote.of(article, *best.quote)
         return Answer(q.text, article.text[best.start:best.end], False, confidence, (quote,), (), q.kind,

@@ -57,6 +57,17 @@ def test_settle_reads_on_past_a_first_passage_that_only_just_clears() -> None:
     assert pick(cands, -5, more=1, settle=-3)["rank"] == 0  # at or over settle: the first stands
 
 
+def test_a_span_that_fails_the_checks_never_answers_as_in_the_product() -> None:
+    first = dict(_c(9, 0, False), fits=False)  # e.g. a year the article never speaks of
+    cands = [first, _c(3, 1, True), _c(-2, 2, False)]
+    assert pick(cands, 0, more=1)["rank"] == 1  # the next passage's span answers
+    assert pick(cands, 0, more=1, settle=5)["rank"] == 1  # a vetoed first passage never settles
+    assert pick([first], 0, more=3) is None
+    assert pick(cands, 4, more=2) is None  # over the threshold only the vetoed one: "not found"
+    below = dict(_c(-3, 0, False), fits=False)
+    assert pick([below, _c(-4, 1, True)], 0, more=1) is None  # nothing clears: "not found" either way
+
+
 def test_settle_never_changes_what_is_declined() -> None:
     rows = _population(2)
     policy = choose(rows, 0.04)

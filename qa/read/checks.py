@@ -1,0 +1,146 @@
+"""Checks of a span against what the question pins down: its year and the unit it asks in.
+
+The reader scores how well a span answers the question's wording; near-miss questions (another
+year's budget than the one reported, coats where the article gives money, money where it gives a
+ratio) share that wording, and the reader answers many of them with a confident margin.
+Two facts a person checks first are cheap to check here:
+
+- **the year**: a question that names a year (2017年, 110年度, 民國110年) is about that year; an
+  article that never names it, in figures or relative to its own date (今年, 去年, 全年, 明年), does
+  not answer it;
+- **the unit**: a question that asks 多少人 / 几件 / 多少万元 wants a number in that kind of unit; a
+  span with no number, or with a number in another kind (元 for 件, 倍 for 万元), is not its answer.
+
+Each check only vetoes a span; it never makes one. Units of one kind stand in for each other (人,
+名, 位; 件, 家, 间, 个); 几个 and 多少个 ask a count of anything (a list answers them), 哪几 asks
+which, 第几 a rank: none of these is checked; a unit the tables do not know is never held against a
+span. Measured on the gold answers of the training sets (`tests/read/test_answer_checks.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from qa.questions import Question
+from qa.text.script import to_simplified
+from qa.text.tokens import load_jieba
+
+# Kinds of unit, simplified script. Longer names first where one contains another (平方米 before 米).
+_UNITS: dict[str, tuple[str, ...]] = {
+    "money": ("美元", "港元", "港币", "澳门元", "澳元", "新台币", "台币", "日元", "欧元", "英镑", "人民币",
+              "元", "块钱", "块", "钱"),
+    "people": ("人次", "人", "名", "位", "口"),
+    "ratio": ("个百分点", "百分点", "%", "％", "成", "倍"),
+    "area": ("平方公里", "平方千米", "平方米", "平米", "亩", "公顷"),
+    "volume": ("立方米", "方", "升"),
+    "length": ("公里", "千米", "厘米", "毫米", "米"),
+    "weight": ("公斤", "千克", "公吨", "吨", "斤", "克"),
+    "age": ("周岁", "岁"),
+    "duration": ("个小时", "小时", "分钟", "秒", "天", "个月", "周"),
+    "households": ("户",),
+    "count": ("件", "家", "辆", "座", "台", "套", "条", "项", "所", "栋", "幢", "棵", "份", "笔", "场", "起",
+              "艘", "架", "只", "头", "张", "本", "部", "处", "批", "间", "篇", "封", "箱", "袋",
+              "个"),
+}
+_KIND = {name: kind for kind, names in _UNITS.items() for name in names}
+_NAMES = sorted(_KIND, key=len, reverse=True)
+_UNIT = "(?:" + "|".join(map(re.escape, _NAMES)) + ")"
+_SCALES = "十百千万亿"
+_SCALE = f"[{_SCALES}]*"
+# 哪几 asks which ones (a list), 第几 a rank: neither asks a quantity
+_ASKING = re.compile("(?<![哪第])(?:多少|几)")
+# a number: figures, with any unit after them; or Chinese numerals with a unit after them, or two or
+# more of them (四十七); one alone before another character is a word (四川, 一些)
+_NUMBER = re.compile(rf"[0-9][0-9.,，]*(?:余|多|来)?{_SCALE}\s*({_UNIT})?"
+                     rf"|[〇零一二两三四五六七八九十百千万亿]+(?:余|多|来)?\s*({_UNIT})"
+                     rf"|[〇零一二两三四五六七八九十百千万亿]{{2,}}")
+
+_YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年)")
+# Taiwan's era only where it is marked (民国, 年度): a bare 110年 may as well be a length of time
+_ROC_YEAR = re.compile(r"民国\s*([0-9]{2,3})\s*年|(?<![0-9])([0-9]{2,3})\s*年度")
+# how a dated article speaks of the years around its own (a January report's 全年 is the last year)
+_RELATIVE = {-1: re.compile("去年|上年|上一年|全年|过去一年"), 1: re.compile("明年|下一年"), -2: re.compile("前年")}
+
+
+@lru_cache(maxsize=64)  # an article is checked once per span read from it, and may be a long PDF
+def _plain(text: str) -> str:
+    """Full-width digits and signs folded, traditional characters read as simplified."""
+    return to_simplified(unicodedata.normalize("NFKC", text))
+
+
+def question_years(question: str) -> set[int]:
+    """The years (Gregorian) a question names: 2017年, 110年度 and 民國110年 (Taiwan's era, +1911)."""
+    q = _plain(question)
+    years = {int(m.group(1)) for m in _YEAR.finditer(q)}
+    for m in _ROC_YEAR.finditer(q):
+        roc = int(next(g for g in m.groups() if g))
+        if 1 <= roc <= 150:
+            years.add(roc + 1911)
+    return years
+
+
+def year_supported(year: int, text: str, date: str | None) -> bool:
+    """Whether an article (headline and text, dated `date`) can speak of `year`."""
+    t = _plain(text)
+    if re.search(rf"(?<![0-9]){year}(?![0-9])", t):
+        return True
+    if year > 1911 and re.search(rf"(?<![0-9]){year - 1911}\s*\)?\s*年", t):  # 113年, 去(113)年
+        return True
+    if not (date and date[:4].isdigit()):
+        return True  # undated: nothing to place 今年 or 去年 against
+    offset = year - int(date[:4])
+    if offset == 0:
+        return True  # a dated article speaks of its own year without naming it
+    relative = _RELATIVE.get(offset)
+    return bool(relative and relative.search(t))
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of unit a "how many / how much" question asks in, if it names one: the unit right
+    after 多少 or 几 (and any 万 or 亿), where it ends one of jieba's words (多少所得 and 多少部门
+    name no unit)."""
+    q = _plain(question)
+    bounds, at = set(), 0
+    for word in load_jieba().lcut(q):
+        at += len(word)
+        bounds.add(at)
+    for m in _ASKING.finditer(q):
+        p = m.end()
+        while p < len(q) and q[p] in _SCALES:
+            p += 1
+        unit = next((u for u in _NAMES if q.startswith(u, p) and p + len(u) in bounds), None)
+        if unit == "个" or (unit == "岁" and q[p + 1 : p + 2] in ("出", "入")):
+            return None  # 几个: a count of anything, a list answers it; 岁出, 岁入: a budget's two sides
+        return _KIND[unit] if unit else None
+    return None
+
+
+def span_kinds(span: str) -> tuple[bool, set[str]]:
+    """Whether a span holds a number, and the kinds of the units written right after its numbers."""
+    s = _plain(span).strip()
+    if re.fullmatch("[〇零一二两三四五六七八九十百千万亿]+", s):
+        return True, set()  # 十, 三: a number alone
+    found = list(_NUMBER.finditer(s))
+    return bool(found), {_KIND[m.group(1) or m.group(2)] for m in found if m.group(1) or m.group(2)}
+
+
+def unit_fits(question: str, span: str) -> bool:
+    """False when a how-many question asks a quantity in one kind of unit and the span holds no
+    number, or only numbers in units of other kinds."""
+    kind = asked_kind(question)
+    if kind is None:
+        return True
+    has_number, kinds = span_kinds(span)
+    if not has_number:
+        return False
+    return not kinds or kind in kinds
+
+
+def span_fits(q: Question, span: str, article_text: str, date: str | None) -> bool:
+    """Both checks: every year the question names is one the article (headline and text) speaks of,
+    and a how-many question's span is in the unit asked."""
+    if q.kind == "how_many" and not unit_fits(q.text, span):
+        return False
+    return all(year_supported(y, article_text, date) for y in question_years(q.text))
