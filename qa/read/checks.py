@@ -20,11 +20,10 @@ span. Measured on the gold answers of the training sets (`tests/read/test_answer
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from qa.questions import Question
-from qa.text.script import to_simplified
+from qa.text import normalize_key
 from qa.text.tokens import load_jieba
 
 # Kinds of unit, simplified script. Longer names first where one contains another (平方米 before 米).
@@ -47,6 +46,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
 _KIND = {name: kind for kind, names in _UNITS.items() for name in names}
 _NAMES = sorted(_KIND, key=len, reverse=True)
 _UNIT = "(?:" + "|".join(map(re.escape, _NAMES)) + ")"
+_NUMERALS = "〇零一二两三四五六七八九十百千万亿"
 _SCALES = "十百千万亿"
 _SCALE = f"[{_SCALES}]*"
 # 哪几 asks which ones (a list), 第几 a rank: neither asks a quantity
@@ -54,8 +54,8 @@ _ASKING = re.compile("(?<![哪第])(?:多少|几)")
 # a number: figures, with any unit after them; or Chinese numerals with a unit after them, or two or
 # more of them (四十七); one alone before another character is a word (四川, 一些)
 _NUMBER = re.compile(rf"[0-9][0-9.,，]*(?:余|多|来)?{_SCALE}\s*({_UNIT})?"
-                     rf"|[〇零一二两三四五六七八九十百千万亿]+(?:余|多|来)?\s*({_UNIT})"
-                     rf"|[〇零一二两三四五六七八九十百千万亿]{{2,}}")
+                     rf"|[{_NUMERALS}]+(?:余|多|来)?\s*({_UNIT})"
+                     rf"|[{_NUMERALS}]{{2,}}")
 
 _YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年)")
 # Taiwan's era only where it is marked (民国, 年度): a bare 110年 may as well be a length of time
@@ -64,13 +64,13 @@ _ROC_YEAR = re.compile(r"民国\s*([0-9]{2,3})\s*年|(?<![0-9])([0-9]{2,3})\s*�
 _RELATIVE = {-1: re.compile("去年|上年|上一年|全年|过去一年"), 1: re.compile("明年|下一年"), -2: re.compile("前年")}
 
 
-@lru_cache(maxsize=64)  # an article is checked once per span read from it, and may be a long PDF
-def _plain(text: str) -> str:
-    """Full-width digits and signs folded, traditional characters read as simplified."""
-    return to_simplified(unicodedata.normalize("NFKC", text))
+# the search key (full-width folded, simplified), kept: an article is checked once per span read
+# from it, and may be a long PDF
+_plain = lru_cache(maxsize=64)(normalize_key)
 
 
-def question_years(question: str) -> set[int]:
+@lru_cache(maxsize=256)  # asked once per span read for the same question
+def question_years(question: str) -> frozenset[int]:
     """The years (Gregorian) a question names: 2017年, 110年度 and 民國110年 (Taiwan's era, +1911)."""
     q = _plain(question)
     years = {int(m.group(1)) for m in _YEAR.finditer(q)}
@@ -78,7 +78,7 @@ def question_years(question: str) -> set[int]:
         roc = int(next(g for g in m.groups() if g))
         if 1 <= roc <= 150:
             years.add(roc + 1911)
-    return years
+    return frozenset(years)
 
 
 def year_supported(year: int, text: str, date: str | None) -> bool:
@@ -97,6 +97,7 @@ def year_supported(year: int, text: str, date: str | None) -> bool:
     return bool(relative and relative.search(t))
 
 
+@lru_cache(maxsize=256)  # asked once per span read for the same question
 def asked_kind(question: str) -> str | None:
     """The kind of unit a "how many / how much" question asks in, if it names one: the unit right
     after 多少 or 几 (and any 万 or 亿), where it ends one of jieba's words (多少所得 and 多少部门
@@ -120,7 +121,7 @@ def asked_kind(question: str) -> str | None:
 def span_kinds(span: str) -> tuple[bool, set[str]]:
     """Whether a span holds a number, and the kinds of the units written right after its numbers."""
     s = _plain(span).strip()
-    if re.fullmatch("[〇零一二两三四五六七八九十百千万亿]+", s):
+    if re.fullmatch(f"[{_NUMERALS}]+", s):
         return True, set()  # 十, 三: a number alone
     found = list(_NUMBER.finditer(s))
     return bool(found), {_KIND[m.group(1) or m.group(2)] for m in found if m.group(1) or m.group(2)}
