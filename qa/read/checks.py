@@ -1,4 +1,5 @@
-"""Checks of a span against what the question pins down: its year and the unit it asks in.
+"""Checks of a span against what the question pins down: its year, the unit it asks in and the side
+of a pair (revenue or spending, the most or the least) it asks about.
 
 The reader scores how well a span answers the question's wording; near-miss questions (another
 year's budget than the one reported, coats where the article gives money, money where it gives a
@@ -9,7 +10,12 @@ Two facts a person checks first are cheap to check here:
   article that never names it, in figures or relative to its own date (今年, 去年, 全年, 明年), does
   not answer it;
 - **the unit**: a question that asks 多少人 / 几件 / 多少万元 wants a number in that kind of unit; a
-  span with no number, or with a number in another kind (元 for 件, 倍 for 万元), is not its answer.
+  span with no number, or with a number in another kind (元 for 件, 倍 for 万元), is not its answer;
+  a question that asks a rate (增速, 占比, …率) with no unit named asks for a ratio;
+- **the sentence's year**: a span whose sentence names years, none of them one the question names
+  (a 2022 budget quoted for a 2021 question, 到2045年 for 到2030年), is about another year;
+- **the side**: a how-many question about one side of a pair (岁入 or 岁出, 最高 or 最低, 上半年 or
+  下半年) is not answered by a figure whose clause names only the other side.
 
 Each check only vetoes a span; it never makes one. Units of one kind stand in for each other (人,
 名, 位; 件, 家, 间, 个); 几个 and 多少个 ask a count of anything (a list answers them), 哪几 asks
@@ -48,6 +54,9 @@ _NAMES = sorted(_KIND, key=len, reverse=True)
 _UNIT = "(?:" + "|".join(map(re.escape, _NAMES)) + ")"
 _NUMERALS = "〇零一二两三四五六七八九十百千万亿"
 _SCALES = "十百千万亿"
+# a run of these alone is a scale, not a number (亿元, 万人), unless a word before it counts it
+_BARE_SCALE = re.compile("[百千万亿]+")
+_COUNTED = "数上近几逾过"
 _SCALE = f"[{_SCALES}]*"
 # 哪几 asks which ones (a list), 第几 a rank: neither asks a quantity
 _ASKING = re.compile("(?<![哪第])(?:多少|几)")
@@ -57,11 +66,27 @@ _NUMBER = re.compile(rf"[0-9][0-9.,，]*(?:余|多|来)?{_SCALE}\s*({_UNIT})?"
                      rf"|[{_NUMERALS}]+(?:余|多|来)?\s*({_UNIT})"
                      rf"|[{_NUMERALS}]{{2,}}")
 
-_YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年)")
+_YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年(?!代))")  # 1990年代 is a decade
+# the rate a how-many question asks for when it names no unit: the words right before 多少
+_RATE = re.compile("(?:率|增速|增幅|涨幅|降幅|跌幅|比重|占比|比例|百分比|增长目标)(?:是|为|达到|达|有|约)?$")
 # Taiwan's era only where it is marked (民国, 年度): a bare 110年 may as well be a length of time
-_ROC_YEAR = re.compile(r"民国\s*([0-9]{2,3})\s*年|(?<![0-9])([0-9]{2,3})\s*年度")
+_ROC_YEAR = re.compile(r"民国\s*([0-9]{2,3})\s*年|(?<![0-9])([0-9]{2,3})\s*年度|\(\s*([0-9]{2,3})\s*\)\s*年")
+# what a sentence may mean as a year without saying so: a bare figure (2006至2010年, 2005赛季) or a
+# bare 111年, Taiwan's era in Taiwan's news and a length of time elsewhere
+_MAYBE_YEAR = re.compile(r"(?<![0-9.])(1[89][0-9]{2}|20[0-9]{2})(?![0-9])|(?<![0-9.])([0-9]{2,3})\s*年")
 # how a dated article speaks of the years around its own (a January report's 全年 is the last year)
 _RELATIVE = {-1: re.compile("去年|上年|上一年|全年|过去一年"), 1: re.compile("明年|下一年"), -2: re.compile("前年")}
+# how a sentence names a year relative to its article's date (全年 names no other year)
+_SENTENCE_RELATIVE = {0: re.compile("今年|本年"), -1: re.compile("去年|上年"), 1: re.compile("明年"),
+                      -2: re.compile("前年")}
+_SENTENCE_END = "。！？!?；;\n"
+_CLAUSE_END = _SENTENCE_END + "，,"
+# pairs of sides a question asks about one of: every word of a side, simplified
+_SIDES = (
+    (("岁入", "收入"), ("岁出", "支出", "开支")),
+    (("最高", "最多", "至多", "上限"), ("最低", "最少", "至少", "下限")),
+    (("上半年",), ("下半年",)),
+)
 
 
 # the search key (full-width folded, simplified), kept: an article is checked once per span read
@@ -72,13 +97,16 @@ _plain = lru_cache(maxsize=64)(normalize_key)
 @lru_cache(maxsize=256)  # asked once per span read for the same question
 def question_years(question: str) -> frozenset[int]:
     """The years (Gregorian) a question names: 2017年, 110年度 and 民國110年 (Taiwan's era, +1911)."""
-    q = _plain(question)
-    years = {int(m.group(1)) for m in _YEAR.finditer(q)}
-    for m in _ROC_YEAR.finditer(q):
+    return frozenset(_named_years(_plain(question)))
+
+
+def _named_years(text: str) -> set[int]:
+    years = {int(m.group(1)) for m in _YEAR.finditer(text)}
+    for m in _ROC_YEAR.finditer(text):
         roc = int(next(g for g in m.groups() if g))
         if 1 <= roc <= 150:
             years.add(roc + 1911)
-    return frozenset(years)
+    return years
 
 
 def year_supported(year: int, text: str, date: str | None) -> bool:
@@ -95,6 +123,38 @@ def year_supported(year: int, text: str, date: str | None) -> bool:
         return True  # a dated article speaks of its own year without naming it
     relative = _RELATIVE.get(offset)
     return bool(relative and relative.search(t))
+
+
+def _around(text: str, start: int, end: int, stops: str) -> str:
+    """The stretch of `text` holding [start, end) between the nearest stops on either side."""
+    left = max(text.rfind(c, 0, start) for c in stops) + 1
+    right = min((i for i in (text.find(c, end) for c in stops) if i >= 0), default=len(text))
+    return text[left:right]
+
+
+def sentence_years(sentence: str, date: str | None) -> tuple[set[int], set[int]]:
+    """The years a sentence names (in figures before 年, in Taiwan's era where marked, and when its
+    article is dated as 今年, 去年, 明年 or 前年), and those it may mean (bare figures, a bare 111年)."""
+    t = _plain(sentence)
+    named = _named_years(t)
+    if date and date[:4].isdigit():
+        named |= {int(date[:4]) + offset for offset, word in _SENTENCE_RELATIVE.items() if word.search(t)}
+    maybe = {int(m.group(1)) if m.group(1) else int(m.group(2)) + 1911 for m in _MAYBE_YEAR.finditer(t)}
+    return named, named | maybe
+
+
+def sentence_year_fits(years: frozenset[int], text: str, start: int, end: int, date: str | None) -> bool:
+    """False when the sentence holding a figure names years before it and may mean none of `years`:
+    the figure is another year's. A dated article's own year is never held against it (迄今, 目前)."""
+    if date and date[:4].isdigit() and int(date[:4]) in years:
+        return True
+    span = text[start:end]
+    if any(c in span for c in _SENTENCE_END) or sentence_years(span, date)[1]:
+        return True  # a passage, or a span that is itself a date: its sentence's years are the answer
+    sentence = _around(text, start, end, _SENTENCE_END)
+    # the years named before the figure: one named after it is most often a comparison (而2005年为…)
+    named, _ = sentence_years(sentence[: sentence.find(span)], date)
+    return not named or bool(sentence_years(sentence, date)[1] & years)
 
 
 @lru_cache(maxsize=256)  # asked once per span read for the same question
@@ -114,7 +174,9 @@ def asked_kind(question: str) -> str | None:
         unit = next((u for u in _NAMES if q.startswith(u, p) and p + len(u) in bounds), None)
         if unit == "个" or (unit == "岁" and q[p + 1 : p + 2] in ("出", "入")):
             return None  # 几个: a count of anything, a list answers it; 岁出, 岁入: a budget's two sides
-        return _KIND[unit] if unit else None
+        if unit:
+            return _KIND[unit]
+        return "ratio" if _RATE.search(q[: m.start()]) else None
     return None
 
 
@@ -123,8 +185,15 @@ def span_kinds(span: str) -> tuple[bool, set[str]]:
     s = _plain(span).strip()
     if re.fullmatch(f"[{_NUMERALS}]+", s):
         return True, set()  # 十, 三: a number alone
-    found = list(_NUMBER.finditer(s))
+    found = [m for m in _NUMBER.finditer(s) if not _bare_scale(s, m)]
     return bool(found), {_KIND[m.group(1) or m.group(2)] for m in found if m.group(1) or m.group(2)}
+
+
+def _bare_scale(s: str, m: re.Match) -> bool:
+    """A match that starts with scale characters only (总投资亿元, 万人空巷): no number is written."""
+    run = _BARE_SCALE.match(s, m.start())
+    return bool(run and (m.start() == 0 or s[m.start() - 1] not in _COUNTED)
+                and (run.end() == len(s) or s[run.end()] not in _NUMERALS))
 
 
 def unit_fits(question: str, span: str) -> bool:
@@ -139,9 +208,27 @@ def unit_fits(question: str, span: str) -> bool:
     return not kinds or kind in kinds
 
 
-def span_fits(q: Question, span: str, article_text: str, date: str | None) -> bool:
-    """Both checks: every year the question names is one the article (headline and text) speaks of,
-    and a how-many question's span is in the unit asked."""
-    if q.kind == "how_many" and not unit_fits(q.text, span):
+def side_fits(question: str, clause: str) -> bool:
+    """False when the question names one side of a pair (岁入, 最低) and not the other, and the
+    clause holding the span names the other side only."""
+    q, c = _plain(question), _plain(clause)
+    for one, other in _SIDES:
+        for asked, shunned in ((one, other), (other, one)):
+            if any(w in q for w in asked) and not any(w in q for w in shunned) \
+                    and any(w in c for w in shunned) and not any(w in c for w in asked):
+                return False
+    return True
+
+
+def span_fits(q: Question, title: str, text: str, start: int, end: int, date: str | None) -> bool:
+    """All checks of the span text[start:end] of an article (`title`, `text`, dated `date`): every
+    year the question names is one the article speaks of; a how-many question's span is in the unit
+    asked, its sentence is about a year asked and its clause is on the side asked."""
+    years = question_years(q.text)
+    if not all(year_supported(y, f"{title}\n{text}", date) for y in years):
         return False
-    return all(year_supported(y, article_text, date) for y in question_years(q.text))
+    if q.kind != "how_many":
+        return True  # the rest hold a figure to its clause; a span that says what or why may name
+        # the other side (the reserve that offsets the spending raises the revenue)
+    return unit_fits(q.text, text[start:end]) and side_fits(q.text, _around(text, start, end, _CLAUSE_END)) \
+        and (not years or sentence_year_fits(years, text, start, end, date))

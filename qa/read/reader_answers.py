@@ -76,7 +76,7 @@ class LearnedReader:
     def fits(self, q: Question, c: Candidate) -> bool:
         """Whether a candidate's span passes the year and unit checks (`qa.read.checks`)."""
         article = self.articles[c.hit.chunk.article_id]
-        return span_fits(q, article.text[c.start:c.end], f"{article.title}\n{article.text}", article.date)
+        return span_fits(q, article.title, article.text, c.start, c.end, article.date)
 
     def candidates(self, q: Question, hits: Sequence[Hit]) -> list[Candidate]:
         """Readings of the first passage, and of `read_more` others when its margin does not reach
