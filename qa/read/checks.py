@@ -26,6 +26,7 @@ span. Measured on the gold answers of the training sets (`tests/read/test_answer
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from qa.questions import Question
@@ -69,8 +70,13 @@ _NUMBER = re.compile(rf"[0-9][0-9.,，]*(?:余|多|来)?{_SCALE}\s*({_UNIT})?"
 _YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年(?!代))")  # 1990年代 is a decade
 # the rate a how-many question asks for when it names no unit: the words right before 多少
 _RATE = re.compile("(?:率|增速|增幅|涨幅|降幅|跌幅|比重|占比|比例|百分比|增长目标)(?:是|为|达到|达|有|约)?$")
+# money asked by its name, as the subject before 多少 (经费是多少; not 占总经费多少) or as the word after it (多少资金)
+_MONEY_WORDS = ("资金", "经费", "金额", "费用", "投资", "奖金", "罚款", "罚金")
+_MONEY = re.compile(f"(?:{'|'.join(_MONEY_WORDS)})(?:是|为|达到|达|有|约|共计|一共|总共)$")
 # Taiwan's era only where it is marked (民国, 年度): a bare 110年 may as well be a length of time
 _ROC_YEAR = re.compile(r"民国\s*([0-9]{2,3})\s*年|(?<![0-9])([0-9]{2,3})\s*年度|\(\s*([0-9]{2,3})\s*\)\s*年")
+# a year written as a budget's (110年度, 2022年度): about that budget, whenever the article is dated
+_FISCAL = re.compile(r"(?<![0-9])([0-9]{2,4})\s*年度")
 # what a sentence may mean as a year without saying so: a bare figure (2006至2010年, 2005赛季) or a
 # bare 111年, Taiwan's era in Taiwan's news and a length of time elsewhere
 _MAYBE_YEAR = re.compile(r"(?<![0-9.])(1[89][0-9]{2}|20[0-9]{2})(?![0-9])|(?<![0-9.])([0-9]{2,3})\s*年")
@@ -86,7 +92,13 @@ _SIDES = (
     (("岁入", "收入"), ("岁出", "支出", "开支")),
     (("最高", "最多", "至多", "上限"), ("最低", "最少", "至少", "下限")),
     (("上半年",), ("下半年",)),
+    (("一共", "总共", "共计", "合计", "总计"), ("每人", "每位", "每名", "每户", "人均", "户均")),
+    (("全年",), ("上半年", "下半年", "前三季度", "一季度", "第一季度", "前六个月")),
 )
+# a level (Ⅰ级 response, after NFKC "I级"; 一级), compared within the figure's clause
+_LEVEL = re.compile(r"(?<![A-Z])(IV|V|I{1,3})\s*[级級]|(?<![第上下])([一二三四五])[级級]")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 
 
 # the search key (full-width folded, simplified), kept: an article is checked once per span read
@@ -135,7 +147,7 @@ def _around(text: str, start: int, end: int, stops: str) -> str:
 def sentence_years(sentence: str, date: str | None) -> tuple[set[int], set[int]]:
     """The years a sentence names (in figures before 年, in Taiwan's era where marked, and when its
     article is dated as 今年, 去年, 明年 or 前年), and those it may mean (bare figures, a bare 111年)."""
-    t = _plain(sentence)
+    t = normalize_key(sentence)
     named = _named_years(t)
     if date and date[:4].isdigit():
         named |= {int(date[:4]) + offset for offset, word in _SENTENCE_RELATIVE.items() if word.search(t)}
@@ -143,10 +155,19 @@ def sentence_years(sentence: str, date: str | None) -> tuple[set[int], set[int]]
     return named, named | maybe
 
 
-def sentence_year_fits(years: frozenset[int], text: str, start: int, end: int, date: str | None) -> bool:
-    """False when the sentence holding a figure names years before it and may mean none of `years`:
-    the figure is another year's. A dated article's own year is never held against it (迄今, 目前)."""
-    if date and date[:4].isdigit() and int(date[:4]) in years:
+@lru_cache(maxsize=256)  # asked once per span read for the same question
+def fiscal_years(question: str) -> frozenset[int]:
+    """The years a question writes as a budget's (110年度: 2021)."""
+    years = (int(m.group(1)) for m in _FISCAL.finditer(_plain(question)))
+    return frozenset(y + 1911 if y <= 150 else y for y in years)
+
+
+def sentence_year_fits(question: str, title: str, text: str, start: int, end: int, date: str | None) -> bool:
+    """False when the sentence holding a figure names years before it (or, naming none, its headline
+    does) and may mean none the question names: the figure is another year's. A dated article's own
+    year is never held against it (迄今, 目前), unless the question writes it as a budget's (年度)."""
+    years = question_years(question)
+    if date and date[:4].isdigit() and int(date[:4]) in years - fiscal_years(question):
         return True
     span = text[start:end]
     if any(c in span for c in _SENTENCE_END) or sentence_years(span, date)[1]:
@@ -154,6 +175,9 @@ def sentence_year_fits(years: frozenset[int], text: str, start: int, end: int, d
     sentence = _around(text, start, end, _SENTENCE_END)
     # the years named before the figure: one named after it is most often a comparison (而2005年为…)
     named, _ = sentence_years(sentence[: sentence.find(span)], date)
+    if not named:  # a headline's year (明年度總預算) is what its figures are about
+        named, _ = sentence_years(title, date)
+        sentence = f"{title}\n{sentence}"
     return not named or bool(sentence_years(sentence, date)[1] & years)
 
 
@@ -176,13 +200,16 @@ def asked_kind(question: str) -> str | None:
             return None  # 几个: a count of anything, a list answers it; 岁出, 岁入: a budget's two sides
         if unit:
             return _KIND[unit]
-        return "ratio" if _RATE.search(q[: m.start()]) else None
+        if _RATE.search(q[: m.start()]):
+            return "ratio"
+        after = next((w for w in _MONEY_WORDS if q.startswith(w, p) and p + len(w) in bounds), None)
+        return "money" if after or _MONEY.search(q[: m.start()]) else None
     return None
 
 
 def span_kinds(span: str) -> tuple[bool, set[str]]:
     """Whether a span holds a number, and the kinds of the units written right after its numbers."""
-    s = _plain(span).strip()
+    s = normalize_key(span).strip()
     if re.fullmatch(f"[{_NUMERALS}]+", s):
         return True, set()  # 十, 三: a number alone
     found = [m for m in _NUMBER.finditer(s) if not _bare_scale(s, m)]
@@ -211,7 +238,7 @@ def unit_fits(question: str, span: str) -> bool:
 def side_fits(question: str, clause: str) -> bool:
     """False when the question names one side of a pair (岁入, 最低) and not the other, and the
     clause holding the span names the other side only."""
-    q, c = _plain(question), _plain(clause)
+    q, c = _plain(question), normalize_key(clause)
     for one, other in _SIDES:
         for asked, shunned in ((one, other), (other, one)):
             if any(w in q for w in asked) and not any(w in q for w in shunned) \
@@ -220,15 +247,59 @@ def side_fits(question: str, clause: str) -> bool:
     return True
 
 
+def _levels(text: str) -> set[int]:
+    # Roman numerals folded to letters (Ⅳ: IV), whatever their case
+    text = unicodedata.normalize("NFKC", text).upper()
+    return {_ROMAN[m.group(1)] if m.group(1) else _numeral_value(m.group(2)) for m in _LEVEL.finditer(text)}
+
+
+def level_fits(question: str, clause: str) -> bool:
+    """False when the question names a level (Ⅰ级 response) and the span's clause names only others."""
+    asked = _levels(question)
+    named = _levels(clause) if asked else set()
+    return not named or bool(asked & named)
+
+
+def _numeral_value(n: str) -> int | None:
+    """1 to 999 written in figures or Chinese numerals (三十八); None for anything else."""
+    if n.isdigit():
+        return int(n)
+    total = digit = 0
+    for ch in n:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in ("十", "百"):
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+        else:
+            return None
+    return total + digit
+
+
+def _with_unit(text: str, start: int, end: int) -> str:
+    """The span, with the unit written right after it when it ends in a bare figure (14500 | 座)."""
+    span = text[start:end]
+    if not span or not (span[-1].isdigit() or span[-1] in _NUMERALS):
+        return span
+    after = normalize_key(text[end : end + 8])
+    unit = next((u for u in _NAMES if after.startswith(u)), "")
+    return span + unit
+
+
 def span_fits(q: Question, title: str, text: str, start: int, end: int, date: str | None) -> bool:
     """All checks of the span text[start:end] of an article (`title`, `text`, dated `date`): every
-    year the question names is one the article speaks of; a how-many question's span is in the unit
-    asked, its sentence is about a year asked and its clause is on the side asked."""
+    year the question names is one the article speaks of, and a level it names one the span's clause
+    does; a how-many question's span is in the unit asked, its sentence is about a year
+    asked and its clause is on the side asked."""
     years = question_years(q.text)
-    if not all(year_supported(y, f"{title}\n{text}", date) for y in years):
+    article_text = f"{title}\n{text}"
+    if not all(year_supported(y, article_text, date) for y in years):
+        return False
+    clause = _around(text, start, end, _CLAUSE_END)
+    if not level_fits(q.text, clause):
         return False
     if q.kind != "how_many":
         return True  # the rest hold a figure to its clause; a span that says what or why may name
         # the other side (the reserve that offsets the spending raises the revenue)
-    return unit_fits(q.text, text[start:end]) and side_fits(q.text, _around(text, start, end, _CLAUSE_END)) \
-        and (not years or sentence_year_fits(years, text, start, end, date))
+    return unit_fits(q.text, _with_unit(text, start, end)) and side_fits(q.text, clause) \
+        and (not years or sentence_year_fits(q.text, title, text, start, end, date))

@@ -13,6 +13,7 @@ import pytest
 from qa.questions import analyse
 from qa.read.checks import (
     asked_kind,
+    level_fits,
     question_years,
     sentence_year_fits,
     side_fits,
@@ -69,6 +70,9 @@ def test_a_year_is_supported_by_its_figures_or_the_article_date(year, text, date
     ("龙华区2018年地区生产总值的预期增长目标是多少？", "ratio"),  # a rate, no unit named
     ("城镇登记失业率是多少？", "ratio"),
     ("地区生产总值是多少？", None),
+    ("需要投入多少资金？", "money"),
+    ("中央补助的经费是多少？", "money"),
+    ("补助以不超过总经费多少为限？", None),  # a share of the money
     ("会议在哪里举行？", None),
 ])
 def test_the_unit_a_question_asks_in(question: str, kind: str | None) -> None:
@@ -94,6 +98,8 @@ def test_the_unit_a_question_asks_in(question: str, kind: str | None) -> None:
     ("有多少人参加？", "上万人", True),
     ("预期增长目标是多少？", "超过2100亿元", False),
     ("预期增长目标是多少？", "8.8%左右", True),
+    ("需要投入多少资金？", "14500座", False),  # money asked by name
+    ("经费是多少？", "500萬元", True),
     ("投入多少万元？", "14500", True),  # a bare number: its unit unknown, not held against it
 ])
 def test_a_span_fits_the_unit_asked(question: str, span: str, fits: bool) -> None:
@@ -115,18 +121,31 @@ def test_a_span_fits_the_unit_asked(question: str, span: str, fits: bool) -> Non
 ])
 def test_a_figure_is_of_a_year_its_sentence_names(question: str, sentence: str, fits: bool) -> None:
     figure = re.search(r"(13206.7亿元|107,375,096,600元|1,160,000|500萬元|近7600位|近16倍|3650亿元)", sentence)
-    years = question_years(question)
-    assert sentence_year_fits(years, sentence, figure.start(), figure.end(), "2012-07-26") is fits
+    assert sentence_year_fits(question, "", sentence, figure.start(), figure.end(), "2012-07-26") is fits
 
 
 def test_the_article_year_and_a_date_span_are_never_held_against_a_figure() -> None:
+    question = "2024年8月公開的政黨財報中，完成申報的有幾個政黨？"
     sentence = "內政部公開各政黨申報112年度財務書表，計有75個政黨完成申報。"
     at = sentence.index("75個")
-    assert sentence_year_fits(frozenset({2024}), sentence, at, at + 3, "2024-08-12")  # the article's year
-    assert not sentence_year_fits(frozenset({2024}), sentence, at, at + 3, "2025-01-02")
+    assert sentence_year_fits(question, "", sentence, at, at + 3, "2024-08-12")  # the article's year
+    assert not sentence_year_fits(question, "", sentence, at, at + 3, "2025-01-02")
     sentence = "李明博就任后，将移交时间推迟到了2015年12月1日。"
     at = sentence.index("2015")
-    assert sentence_year_fits(frozenset({2014}), sentence, at, at + 10, None)  # the span is the date
+    assert sentence_year_fits("在2014年9月，预计何时移交？", "", sentence, at, at + 10, None)  # the span is the date
+
+
+def test_a_budget_year_is_held_to_the_headline_and_never_excused_as_the_articles_own() -> None:
+    title = "新竹縣議會定期會議開幕 楊縣長爭取議會支持明年度總預算"
+    sentence = "此外，歲入編列為313.6億元。"
+    at = sentence.index("313.6")
+    assert not sentence_year_fits("新竹縣110年度的歲入編列是多少？", title, sentence, at, at + 7, "2021-10-28")
+    assert sentence_year_fits("新竹縣111年度的歲入編列是多少？", title, sentence, at, at + 7, "2021-10-28")
+    sentence = "原列歲入271億1760萬元。"
+    at = sentence.index("271")
+    # a 2014 article on next year's budget, asked about 2014年度's
+    assert not sentence_year_fits("云林县2014年度总预算的岁入是多少？", "完成明年度總預算審議", sentence, at, at + 10,
+                                  "2014-12-23")
 
 
 @pytest.mark.parametrize("question, clause, fits", [
@@ -136,6 +155,8 @@ def test_the_article_year_and_a_date_span_are_never_held_against_a_figure() -> N
     ("原列岁入和岁出各多少？", "歲入271億1760萬元", True),  # both sides asked
     ("岁入是多少？", "原列歲入271億1760萬元、歲出267億6760萬元", True),  # both sides named
     ("岁入是多少？", "总额为271億1760萬元", True),  # no side named
+    ("给遇难者发的慰问金一共是多少钱？", "发放每人1万元慰问金", False),  # a share, not the total
+    ("2012年全年城镇新增就业多少人？", "上半年全国城镇新增就业694万人", False),  # a part of the year
 ])
 def test_a_span_is_on_the_side_asked(question: str, clause: str, fits: bool) -> None:
     assert side_fits(question, clause) is fits
@@ -192,3 +213,22 @@ def test_a_figure_in_another_unit_is_not_an_answer(bundled_answerer) -> None:
     answer = bundled_answerer.ask("聊城向彭水捐赠的过冬棉服一共有多少件？")
     assert answer.abstained
     assert answer.closest, "the closest passages are still shown"
+
+
+def test_a_bare_figure_takes_the_unit_written_after_it() -> None:
+    q = analyse("甘谷县新建120座行政村公共厕所需要投入多少资金？")
+    text = "新建行政村公共厕所120座、旅游厕所8座，农村户用厕所14500座。"
+    at = text.index("14500")
+    assert not span_fits(q, "", text, at, at + 5, "2020-05-11")
+    text = "新建行政村公共厕所120座，投入资金14500万元。"
+    at = text.index("14500")
+    assert span_fits(q, "", text, at, at + 5, "2020-05-11")
+
+
+@pytest.mark.parametrize("clause, fits", [
+    ("泸州市于8月13日10时启动Ⅳ级防汛应急响应", False),  # another level
+    ("泸州市于8月14日启动Ⅰ级防汛应急响应", True),
+    ("泸州市于8月13日10时启动防汛应急响应", True),  # no level named
+])
+def test_a_level_asked_is_the_level_of_the_clause(clause: str, fits: bool) -> None:
+    assert level_fits("泸州是什么时候启动Ⅰ级防汛应急响应的？", clause) is fits
