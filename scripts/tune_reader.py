@@ -5,8 +5,8 @@ Questions: the news development set (real articles from many outlets, with near-
 article answers; `qa eval --questions` format beside its corpus) and the news articles training held
 out (`news_holdout.json`, written by `train_reader.py`). Each set is indexed as the product indexes
 a corpus; for each question the hybrid retriever ranks its chunks and the reader reads the first
-four, after each article's headline, with and without the date in it. A span that fails the year
-and unit checks (`qa.read.checks`) never answers, here as in the product.
+four, after each article's headline, with and without the date in it. A span that fails the answer
+checks (`qa.read.checks`) never answers, here as in the product.
 
 The rule, written before measuring:
 - Policies tried: heading `title` or `title_date`, and `read_more` 1, 2 or 3 passages after the first.
@@ -132,7 +132,7 @@ def settles(cands: list[dict], threshold: float, settle: float | None = None) ->
 def deciding(cands: list[dict], threshold: float, more: int, settle: float | None = None) -> dict | None:
     """The candidate whose margin decides, as the answerer reads: the first passage's when it
     settles, else the best of the first 1 + ``more`` that is under the threshold or passes the
-    year and unit checks (`qa.read.checks`); None when every one over it failed them."""
+    answer checks (`qa.read.checks`); None when every one over it failed them."""
     if settles(cands, threshold, settle):
         return next(c for c in cands if c["rank"] == 0)
     kept = (c for c in cands if c["rank"] <= more and (c["margin"] < threshold or c.get("fits", True)))

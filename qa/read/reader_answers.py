@@ -8,9 +8,10 @@ decides: above the threshold it answers, below it says "not found" and shows the
 such. On news a first passage that only just clears the threshold is often a near neighbour of the
 passage that holds the answer, hence `settle`. The threshold, `settle`, `read_more`, the heading and
 the confidence's calibration are chosen on news and stored with the weights
-(`scripts/tune_reader.py --write`). A span over the threshold that fails the year and unit checks
-(`qa.read.checks`: a year the article never speaks of, a quantity in another unit than asked) does
-not answer; the next best may. A quote is the sentence(s) holding the span, sliced from the article.
+(`scripts/tune_reader.py --write`). A span over the threshold that fails the answer checks
+(`qa.read.checks`: a year the article never speaks of, a quantity in another unit than asked, the
+other side of a pair than asked) does not answer; the next best may. A quote is the sentence(s)
+holding the span, sliced from the article.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class LearnedReader:
         return c.reading.margin - self.reader.threshold
 
     def fits(self, q: Question, c: Candidate) -> bool:
-        """Whether a candidate's span passes the year and unit checks (`qa.read.checks`)."""
+        """Whether a candidate's span passes the answer checks (`qa.read.checks`)."""
         article = self.articles[c.hit.chunk.article_id]
         return span_fits(q, article.title, article.text, c.start, c.end, article.date)
 

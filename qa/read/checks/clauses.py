@@ -1,0 +1,60 @@
+"""Where a span stands: its sentence and clause, and the side of a pair and the level they name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from qa.text import normalize_key
+
+SENTENCE_END = "。！？!?；;\n"
+CLAUSE_END = SENTENCE_END + "，,"
+# pairs of sides a question asks about one of: every word of a side, simplified
+_SIDES = (
+    (("岁入", "收入"), ("岁出", "支出", "开支")),
+    (("最高", "最多", "至多", "上限"), ("最低", "最少", "至少", "下限")),
+    (("上半年",), ("下半年",)),
+    (("一共", "总共", "共计", "合计", "总计"), ("每人", "每位", "每名", "每户", "人均", "户均")),
+    (("全年",), ("上半年", "下半年", "前三季度", "一季度", "第一季度", "前六个月")),
+)
+# a level (a Ⅰ级 response, I级 once folded; 一级), Roman or Chinese
+_LEVEL = re.compile(r"(?<![A-Z])(IV|V|I{1,3})\s*[级級]|(?<![第上下])([一二三四五])[级級]")
+_LEVEL_VALUE = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+
+
+def bounds(text: str, start: int, end: int, stops: str) -> tuple[int, int]:
+    """Where the stretch of `text` holding [start, end) between the nearest stops on either side begins
+    and ends."""
+    left = max(text.rfind(c, 0, start) for c in stops) + 1
+    right = min((i for i in (text.find(c, end) for c in stops) if i >= 0), default=len(text))
+    return left, right
+
+
+def around(text: str, start: int, end: int, stops: str) -> str:
+    """The stretch of `text` holding [start, end) between the nearest stops on either side."""
+    left, right = bounds(text, start, end, stops)
+    return text[left:right]
+
+
+def side_fits(question: str, clause: str) -> bool:
+    """False when the question names one side of a pair (岁入, 最低) and not the other, and the
+    clause holding the span names the other side only."""
+    q, c = normalize_key(question), normalize_key(clause)
+    for one, other in _SIDES:
+        for asked, shunned in ((one, other), (other, one)):
+            if any(w in q for w in asked) and not any(w in q for w in shunned) \
+                    and any(w in c for w in shunned) and not any(w in c for w in asked):
+                return False
+    return True
+
+
+def _levels(text: str) -> set[int]:
+    text = unicodedata.normalize("NFKC", text).upper()  # Ⅳ: IV, whatever the case
+    return {_LEVEL_VALUE[m.group(1) or m.group(2)] for m in _LEVEL.finditer(text)}
+
+
+def level_fits(question: str, clause: str) -> bool:
+    """False when the question names a level (a Ⅰ级 response) and the span's clause names only others."""
+    asked = _levels(question)
+    named = _levels(clause) if asked else set()
+    return not named or bool(asked & named)
