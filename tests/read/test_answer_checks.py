@@ -14,6 +14,7 @@ from qa.questions import analyse
 from qa.read.checks import (
     asked_kind,
     level_fits,
+    places_supported,
     question_years,
     sentence_year_fits,
     side_fits,
@@ -21,6 +22,8 @@ from qa.read.checks import (
     unit_fits,
     year_supported,
 )
+from qa.read.checks.places import question_places
+from qa.text import normalize_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -232,3 +235,29 @@ def test_a_bare_figure_takes_the_unit_written_after_it() -> None:
 ])
 def test_a_level_asked_is_the_level_of_the_clause(clause: str, fits: bool) -> None:
     assert level_fits("泸州是什么时候启动Ⅰ级防汛应急响应的？", clause) is fits
+
+
+@pytest.mark.parametrize("question, places", [
+    ("房县县人大常委会主任是谁？", ("房县",)),
+    ("深圳市宝安区2017年地区生产总值是多少？", ("深圳市", "宝安区")),
+    ("全市有多少家医院？", ()),  # no one place
+    ("华北地区今年降水多少？", ()),  # a region
+    ("遵义圣城华府小区的物业公司叫什么名字？", ()),  # a housing estate
+])
+def test_the_administrative_places_a_question_names(question: str, places: tuple[str, ...]) -> None:
+    assert question_places(question) == places
+
+
+@pytest.mark.parametrize("question, article, supported", [
+    ("深圳市宝安区2017年地区生产总值是多少？", "龙华区第一届人民代表大会第二次会议开幕。深圳市龙华区……", False),
+    ("房县县人大常委会主任是谁？", "鲁山县十五届人大常委会第三十四次会议召开。", False),
+    ("龙华区一届人大二次会议在哪里开幕？", "龙华第一届人民代表大会第二次会议在龙华会堂开幕。", True),  # no suffix
+    ("新北市主計處處長叫什麼名字？", "新北議會通過113年度總預算，新北市主計處處長吳建國說……", True),  # script
+])
+def test_an_article_names_the_places_asked(question: str, article: str, supported: bool) -> None:
+    assert places_supported(question, normalize_key(article)) is supported
+
+
+def test_a_kind_of_district_is_not_a_place() -> None:
+    assert question_places("刘文强检查消防时走访了哪个住宅小区？") == ()
+    assert question_places("浦东新区有多少常住人口？") == ("浦东新区",)

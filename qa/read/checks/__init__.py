@@ -13,6 +13,8 @@ person checks first are cheap to check here:
 - **the unit** (`units`): a question that asks 多少人 / 几件 / 多少万元 wants a number in that kind of
   unit; a span with no number, or with a number in another kind (元 for 件, 倍 for 万元), is not its
   answer; a rate (增速, 占比, …率) asks for a ratio, 多少资金 for money;
+- **the place** (`places`): a question about 房县 or 宝安区 is not answered by an article that never
+  names it;
 - **the side and the level** (`clauses`): a how-many question about one side of a pair (岁入 or 岁出,
   最高 or 最低, 一共 or 每人, 全年 or 上半年) is not answered by a figure whose clause names only the
   other side; a question about a Ⅰ级 response not by a span whose clause names only another level.
@@ -27,20 +29,22 @@ from __future__ import annotations
 
 from qa.questions import Question
 from qa.read.checks.clauses import CLAUSE_END, around, level_fits, side_fits
+from qa.read.checks.places import places_supported
 from qa.read.checks.units import asked_kind, span_kinds, unit_fits, with_unit
-from qa.read.checks.years import question_years, sentence_year_fits, sentence_years, year_supported
+from qa.read.checks.years import article_key, question_years, sentence_year_fits, sentence_years, year_supported
 
-__all__ = ["asked_kind", "level_fits", "question_years", "sentence_year_fits", "sentence_years", "side_fits",
-           "span_fits", "span_kinds", "unit_fits", "year_supported"]
+__all__ = ["asked_kind", "level_fits", "places_supported", "question_years", "sentence_year_fits",
+           "sentence_years", "side_fits", "span_fits", "span_kinds", "unit_fits", "year_supported"]
 
 
 def span_fits(q: Question, title: str, text: str, start: int, end: int, date: str | None) -> bool:
     """All checks of the span text[start:end] of an article (`title`, `text`, dated `date`): every
-    year the question names is one the article speaks of, and a level it names one the span's clause
-    does; a how-many question's span is in the unit asked, its sentence is about a year asked and its
-    clause is on the side asked."""
+    year and place the question names is one the article speaks of, and a level it names one the
+    span's clause does; a how-many question's span is in the unit asked, its sentence is about a year
+    asked and its clause is on the side asked."""
     years = question_years(q.text)
-    if not all(year_supported(y, f"{title}\n{text}", date) for y in years):
+    article = f"{title}\n{text}"
+    if not all(year_supported(y, article, date) for y in years) or not places_supported(q.text, article_key(article)):
         return False
     clause = around(text, start, end, CLAUSE_END)
     if not level_fits(q.text, clause):

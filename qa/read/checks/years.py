@@ -24,7 +24,7 @@ _SENTENCE_RELATIVE = {0: re.compile("今年|本年"), -1: re.compile("去年|上
 
 # the search key (full-width folded, simplified) of an article, kept: it is checked once per span read
 # from it, and may be a long PDF
-_plain = lru_cache(maxsize=64)(normalize_key)
+article_key = lru_cache(maxsize=64)(normalize_key)
 
 
 @lru_cache(maxsize=256)  # asked once per span read for the same question
@@ -44,7 +44,7 @@ def _named_years(text: str) -> set[int]:
 
 def year_supported(year: int, text: str, date: str | None) -> bool:
     """Whether an article (headline and text, dated `date`) can speak of `year`."""
-    t = _plain(text)
+    t = article_key(text)
     if re.search(rf"(?<![0-9]){year}(?![0-9])", t):
         return True
     if year > 1911 and re.search(rf"(?<![0-9]){year - 1911}\s*\)?\s*年", t):  # 113年, 去(113)年

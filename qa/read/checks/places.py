@@ -1,0 +1,38 @@
+"""The administrative places a question names (淄川区, 房县, 新北市), and whether an article names them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from qa.text import normalize_key
+from qa.text.tokens import load_jieba
+
+_SUFFIXES = ("省", "市", "县", "区", "镇", "乡")
+# words so ending that name no one place, and the endings of such words (住宅小区, 开发区, 华北地区)
+_GENERIC = frozenset({
+    "城市", "都市", "全市", "本市", "该市", "全县", "该县", "本县", "全区", "该区", "本区", "全省", "该省", "本省",
+    "外省", "县市", "市县", "省市", "乡镇", "城镇", "市镇", "城乡", "新市镇", "直辖市",
+})
+_GENERIC_ENDINGS = ("地区", "市区", "城区", "郊区", "山区", "景区", "园区", "校区", "小区", "辖区", "社区", "片区",
+                    "开发区", "行政区", "自治区", "保护区", "示范区", "试验区")
+
+
+@lru_cache(maxsize=256)  # asked once per span read for the same question
+def question_places(question: str) -> tuple[str, ...]:
+    """The places a question names that end in an administrative suffix: jieba's place names (ns),
+    and any other word of three or more characters so ending; generic words (全市, 住宅小区, 华北地区)
+    left out."""
+    import jieba.posseg  # its tagger loads on first use; only questions are tagged
+
+    load_jieba()
+    return tuple(w for w, flag in jieba.posseg.lcut(normalize_key(question))
+                 if len(w) >= 2 and w.endswith(_SUFFIXES) and (flag == "ns" or len(w) >= 3)
+                 and w not in _GENERIC and not w.endswith(_GENERIC_ENDINGS))
+
+
+def places_supported(question: str, article_key: str) -> bool:
+    """Whether the article (its search key, headline and text) names every such place the question
+    does: whole (房县), without its suffix (龙华 for 龙华区), or without a first character that
+    tokenisation glued to it (季新北市)."""
+    return all(any(v in article_key for v in (w, w[:-1], w[1:], w[1:-1]) if len(v) >= 2)
+               for w in question_places(question))
