@@ -220,10 +220,10 @@ def test_a_figure_in_another_unit_is_not_an_answer(bundled_answerer) -> None:
 
 def test_a_bare_figure_takes_the_unit_written_after_it() -> None:
     q = analyse("甘谷县新建120座行政村公共厕所需要投入多少资金？")
-    text = "新建行政村公共厕所120座、旅游厕所8座，农村户用厕所14500座。"
+    text = "甘谷县新建行政村公共厕所120座、旅游厕所8座，农村户用厕所14500座。"
     at = text.index("14500")
     assert not span_fits(q, "", text, at, at + 5, "2020-05-11")
-    text = "新建行政村公共厕所120座，投入资金14500万元。"
+    text = "甘谷县新建行政村公共厕所120座，投入资金14500万元。"
     at = text.index("14500")
     assert span_fits(q, "", text, at, at + 5, "2020-05-11")
 
