@@ -31,7 +31,7 @@ from qa.questions import Question
 from qa.read.checks.clauses import CLAUSE_END, around, level_fits, side_fits
 from qa.read.checks.places import places_supported
 from qa.read.checks.units import asked_kind, span_kinds, unit_fits, with_unit
-from qa.read.checks.years import article_key, question_years, sentence_year_fits, sentence_years, year_supported
+from qa.read.checks.years import question_years, sentence_year_fits, sentence_years, year_supported
 
 __all__ = ["asked_kind", "level_fits", "places_supported", "question_years", "sentence_year_fits",
            "sentence_years", "side_fits", "span_fits", "span_kinds", "unit_fits", "year_supported"]
@@ -44,7 +44,7 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
     asked and its clause is on the side asked."""
     years = question_years(q.text)
     article = f"{title}\n{text}"
-    if not all(year_supported(y, article, date) for y in years) or not places_supported(q.text, article_key(article)):
+    if not all(year_supported(y, article, date) for y in years) or not places_supported(q.text, article):
         return False
     clause = around(text, start, end, CLAUSE_END)
     if not level_fits(q.text, clause):

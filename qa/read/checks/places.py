@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from qa.read.checks.years import article_key
 from qa.text import normalize_key
 from qa.text.tokens import load_jieba
 
@@ -30,9 +31,12 @@ def question_places(question: str) -> tuple[str, ...]:
                  and w not in _GENERIC and not w.endswith(_GENERIC_ENDINGS))
 
 
-def places_supported(question: str, article_key: str) -> bool:
-    """Whether the article (its search key, headline and text) names every such place the question
-    does: whole (房县), without its suffix (龙华 for 龙华区), or without a first character that
-    tokenisation glued to it (季新北市)."""
-    return all(any(v in article_key for v in (w, w[:-1], w[1:], w[1:-1]) if len(v) >= 2)
-               for w in question_places(question))
+def places_supported(question: str, article: str) -> bool:
+    """Whether the article (headline and text) names every such place the question does: whole (房县),
+    without its suffix (龙华 for 龙华区), or without a first character that tokenisation glued to it
+    (季新北市). The article's search key is only made when the question names a place."""
+    places = question_places(question)
+    if not places:
+        return True
+    key = article_key(article)
+    return all(any(v in key for v in (w, w[:-1], w[1:], w[1:-1]) if len(v) >= 2) for w in places)

@@ -111,5 +111,3 @@ def with_unit(text: str, start: int, end: int) -> str:
     after = normalize_key(text[end : end + 8])
     unit = next((u for u in _NAMES if after.startswith(u)), "")
     return span + unit
-
-

@@ -94,5 +94,3 @@ def sentence_year_fits(question: str, title: str, text: str, start: int, end: in
         named, _ = sentence_years(title, date)
         sentence = f"{title}\n{sentence}"
     return not named or bool(sentence_years(sentence, date)[1] & years)
-
-
