@@ -1,6 +1,7 @@
-"""The answer checks: a span is vetoed only when the question pins a year the article never speaks of
-(or its figure's sentence names only another), asks a quantity in a kind of unit the span does not
-give, or asks one side of a pair the span's clause names only the other of; every answer shown passes."""
+"""The answer checks: a span is vetoed only when the question pins a year, month or place the article
+(or its figure's sentence or clause) speaks of only others of, asks a quantity in a kind of unit the
+span does not give, asks which and gets how many, or asks one side of a pair the span's clause names
+only the other of; every answer shown passes."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ import pytest
 from qa.questions import analyse
 from qa.read.checks import (
     asked_kind,
+    asks_which,
+    clause_place_fits,
     level_fits,
     places_supported,
     question_years,
+    sentence_month_fits,
     sentence_year_fits,
     side_fits,
     span_fits,
     unit_fits,
+    which_fits,
     year_supported,
 )
 from qa.read.checks.places import question_places
@@ -260,3 +265,58 @@ def test_an_article_names_the_places_asked(question: str, article: str, supporte
 def test_a_kind_of_district_is_not_a_place() -> None:
     assert question_places("刘文强检查消防时走访了哪个住宅小区？") == ()
     assert question_places("浦东新区有多少常住人口？") == ("浦东新区",)
+
+
+@pytest.mark.parametrize("question, which", [
+    ("2024年因为没有申报财报而被罚的是哪个政党？", True),
+    ("110年獲頒優等的3個合作社是哪幾家？", True),
+    ("主持会议的是哪位领导？", True),
+    ("哪一年开始实施？", False),  # a time
+    ("从哪个月起涨价？", False),
+    ("这是第几届会议？", False),  # a rank
+    ("会议在哪里举行？", False),  # a place
+])
+def test_a_question_asks_which_ones(question: str, which: bool) -> None:
+    assert asks_which(question) is which
+
+
+@pytest.mark.parametrize("span, fits", [
+    ("1個政黨", False),  # how many, not which
+    ("8名", False),
+    ("民主进步党", True),
+    ("5栋", True),  # a measure word alone may be a number's name (哪栋楼: 5栋)
+])
+def test_a_which_question_is_not_answered_by_a_count(span: str, fits: bool) -> None:
+    assert which_fits("被罚的是哪个政党？", span) is fits
+
+
+@pytest.mark.parametrize("question, span, fits", [
+    ("本季高雄市的住宅價格指數是多少點？", "2.71%", False),  # a rise, not the index
+    ("本季高雄市的住宅價格指數是多少點？", "112.5點", True),
+    ("本季高雄市的住宅價格指數是多少點？", "112.5", True),
+])
+def test_points_are_not_a_ratio(question: str, span: str, fits: bool) -> None:
+    assert asked_kind("租金补贴专线几点开放？") is None  # 几点 asks the time
+    assert unit_fits(question, span) is fits
+
+
+@pytest.mark.parametrize("clause, fits", [
+    ("以臺北市84.17歲", False),  # another city's figure
+    ("其餘依序為新北市83.6歲", True),
+    ("平均壽命84.17歲", True),  # no place named
+    ("以新北市、臺北市84.17歲", True),  # the city asked among others
+])
+def test_a_figure_is_of_the_place_its_clause_names(clause: str, fits: bool) -> None:
+    assert clause_place_fits("110年新北市平均寿命是多少岁？", clause) is fits
+
+
+@pytest.mark.parametrize("question, sentence, fits", [
+    ("2024年10月全国建物买卖登记户数是多少？", "今年9月全國建物買賣登記戶數2萬9520戶", False),
+    ("2024年10月全国建物买卖登记户数是多少？", "今年10月全國建物買賣登記戶數2萬9520戶", True),
+    ("2024年10月全国建物买卖登记户数是多少？", "全國建物買賣登記戶數2萬9520戶", True),  # no month named
+    ("2024年十月全国建物买卖登记户数是多少？", "十月全國建物買賣登記戶數2萬9520戶", True),
+    ("截至2023年3月，累计有多少名高专人才归化？", "3月15日修正公布後，累計已有260名", True),  # as of a month
+])
+def test_a_figure_is_of_a_month_its_sentence_names(question: str, sentence: str, fits: bool) -> None:
+    at = re.search(r"[0-9]+萬[0-9]+戶|260名", sentence)
+    assert sentence_month_fits(question, sentence, at.start(), at.end()) is fits

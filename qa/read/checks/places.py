@@ -1,4 +1,5 @@
-"""The administrative places a question names (淄川区, 房县, 新北市), and whether an article names them."""
+"""The administrative places a question names (淄川区, 房县, 新北市), and whether an article, or the
+clause holding a figure, names them."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ _GENERIC_ENDINGS = ("地区", "市区", "城区", "郊区", "山区", "景区", 
 
 @lru_cache(maxsize=256)  # asked once per span read for the same question
 def question_places(question: str) -> tuple[str, ...]:
-    """The places a question names that end in an administrative suffix: jieba's place names (ns),
-    and any other word of three or more characters so ending; generic words (全市, 住宅小区, 华北地区)
-    left out."""
+    """The places a question (or a clause) names that end in an administrative suffix: jieba's place
+    names (ns), and any other word of three or more characters so ending; generic words (全市,
+    住宅小区, 华北地区) left out."""
     import jieba.posseg  # its tagger loads on first use; only questions are tagged
 
     load_jieba()
@@ -40,3 +41,16 @@ def places_supported(question: str, article: str) -> bool:
         return True
     key = article_key(article)
     return all(any(v in key for v in (w, w[:-1], w[1:], w[1:-1]) if len(v) >= 2) for w in places)
+
+
+def clause_place_fits(question: str, clause: str) -> bool:
+    """False when the question names such places and the clause holding a figure, up to the figure's
+    end (where its subject stands), names others only: the figure is another place's
+    (以臺北市84.17歲最高 for a 新北市 question). A place matches whole or
+    without its suffix; a first character glued on by tokenisation is dropped from longer names only
+    (北市 is in 臺北市 and is not 新北市)."""
+    asked = question_places(question)
+    if not asked or not question_places(clause):
+        return True
+    key = normalize_key(clause)
+    return any(v in key for w in asked for v in (w, w[:-1], w[1:] if len(w) >= 4 else "") if len(v) >= 2)

@@ -47,6 +47,14 @@ _RATE = re.compile("(?:率|增速|增幅|涨幅|降幅|跌幅|比重|占比|比�
 # money asked by its name, as the subject before 多少 (经费是多少; not 占总经费多少) or as the word after it (多少资金)
 _MONEY_WORDS = ("资金", "经费", "金额", "费用", "投资", "奖金", "罚款", "罚金")
 _MONEY = re.compile(f"(?:{'|'.join(_MONEY_WORDS)})(?:是|为|达到|达|有|约|共计|一共|总共)$")
+# 哪个政党, 哪几家, 哪位 ask which ones; after 哪 a time (哪年, 哪个月), a rank (哪一届, 哪一批), a place
+# (哪里) or a measure of quantity asks something else
+_WHICH = re.compile("哪[一几些两]?([个家位所项条种类款支])?(.?)")
+_NOT_WHICH = set("年月天日号届期批次季轮点时里儿怕样")
+# a span that is only a count: a number and a measure word, of people (8名) or followed by what is
+# counted (1个政党); a which-question is not answered by how many
+_COUNT_ONLY = re.compile(rf"(?:约|共|计|共计|有)?(?:[0-9][0-9.,]*|[{_NUMERALS}]+)(?:余|多)?"
+                         "(?:[名位人]|[个家间所项条种类款支件][\u4e00-\u9fff]{1,6})")
 
 
 @lru_cache(maxsize=256)  # asked once per span read for the same question
@@ -64,6 +72,8 @@ def asked_kind(question: str) -> str | None:
         while p < len(q) and q[p] in _SCALES:
             p += 1
         unit = next((u for u in _NAMES if q.startswith(u, p) and p + len(u) in bounds), None)
+        if m.group() == "多少" and q.startswith("点", p) and p + 1 in bounds:
+            return "index"  # 多少点: an index's points (几点 asks the time)
         if unit == "个" or (unit == "岁" and q[p + 1 : p + 2] in ("出", "入")):
             return None  # 几个: a count of anything, a list answers it; 岁出, 岁入: a budget's two sides
         if unit:
@@ -100,7 +110,23 @@ def unit_fits(question: str, span: str) -> bool:
     has_number, kinds = span_kinds(span)
     if not has_number:
         return False
+    if kind == "index":  # the tables know no points: only a ratio is held against them
+        return not kinds or kinds != {"ratio"}
     return not kinds or kind in kinds
+
+
+@lru_cache(maxsize=256)  # asked once per span read for the same question
+def asks_which(question: str) -> bool:
+    """Whether a question asks which one(s) (哪个政党, 哪几家, 哪位), not when, where or how many."""
+    for m in _WHICH.finditer(normalize_key(question)):
+        if (m.group(1) or m.group(2)) and m.group(2) not in _NOT_WHICH:
+            return True
+    return False
+
+
+def which_fits(question: str, span: str) -> bool:
+    """False when a question asks which one(s) and the span is only a count (1个政党, 8名)."""
+    return not (asks_which(question) and _COUNT_ONLY.fullmatch(normalize_key(span).strip()))
 
 
 def with_unit(text: str, start: int, end: int) -> str:

@@ -1,4 +1,4 @@
-"""The years a question names, and whether an article, or the sentence holding a figure, speaks of them."""
+"""The years and months a question names, and whether an article, or the sentence holding a figure, speaks of them."""
 
 from __future__ import annotations
 
@@ -94,3 +94,33 @@ def sentence_year_fits(question: str, title: str, text: str, start: int, end: in
         named, _ = sentence_years(title, date)
         sentence = f"{title}\n{sentence}"
     return not named or bool(sentence_years(sentence, date)[1] & years)
+
+
+# a month of the year in figures or Chinese numerals (10月, 十月); 3个月 is a length of time
+_MONTH = re.compile(r"(?<![0-9])(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月")
+# a question asked as of a month (截至2023年3月, 到7月底 累计) wants a running total, which its sentence
+# may date by an earlier event
+_AS_OF = re.compile("截至|截止|累计|为止|至今|到目前")
+_CHINESE_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+                  "十一": 11, "十二": 12}
+
+
+def _months(text: str) -> set[int]:
+    return {int(m) if m.isdigit() else _CHINESE_MONTH[m] for m in _MONTH.findall(normalize_key(text))}
+
+
+@lru_cache(maxsize=256)  # asked once per span read for the same question
+def question_months(question: str) -> frozenset[int]:
+    """The months a question names (2024年10月: 10); none for a question asked as of a month."""
+    return frozenset() if _AS_OF.search(normalize_key(question)) else frozenset(_months(question))
+
+
+def sentence_month_fits(question: str, text: str, start: int, end: int) -> bool:
+    """False when the question names a month and the sentence holding a figure names months before
+    it, none of them the question's: the figure is another month's (今年9月 for 2024年10月)."""
+    months = question_months(question)
+    if not months or any(c in text[start:end] for c in SENTENCE_END):
+        return True
+    left, _ = bounds(text, start, end, SENTENCE_END)
+    named = _months(text[left:start])
+    return not named or bool(named & months)
