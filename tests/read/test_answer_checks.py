@@ -305,6 +305,7 @@ def test_points_are_not_a_ratio(question: str, span: str, fits: bool) -> None:
     ("其餘依序為新北市83.6歲", True),
     ("平均壽命84.17歲", True),  # no place named
     ("以新北市、臺北市84.17歲", True),  # the city asked among others
+    ("板橋區、三重區共84.17歲", True),  # the districts of a city are not another city
 ])
 def test_a_figure_is_of_the_place_its_clause_names(clause: str, fits: bool) -> None:
     assert clause_place_fits("110年新北市平均寿命是多少岁？", clause) is fits

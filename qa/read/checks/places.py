@@ -45,12 +45,13 @@ def places_supported(question: str, article: str) -> bool:
 
 def clause_place_fits(question: str, clause: str) -> bool:
     """False when the question names such places and the clause holding a figure, up to the figure's
-    end (where its subject stands), names others only: the figure is another place's
-    (以臺北市84.17歲最高 for a 新北市 question). A place matches whole or
-    without its suffix; a first character glued on by tokenisation is dropped from longer names only
-    (北市 is in 臺北市 and is not 新北市)."""
+    end (where its subject stands), names others of the same kind only: the figure is another
+    place's (以臺北市84.17歲最高 for a 新北市 question; the towns of a district are not another
+    district). A place matches whole or without its suffix; a first character glued on by
+    tokenisation is dropped from longer names only (北市 is in 臺北市 and is not 新北市)."""
     asked = question_places(question)
-    if not asked or not question_places(clause):
-        return True
+    others = {w[-1] for w in question_places(clause)} & {w[-1] for w in asked}
+    if not others:
+        return True  # no place of the kind asked (the towns of a district are not another district)
     key = normalize_key(clause)
     return any(v in key for w in asked for v in (w, w[:-1], w[1:] if len(w) >= 4 else "") if len(v) >= 2)
