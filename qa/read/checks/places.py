@@ -50,8 +50,8 @@ def clause_place_fits(question: str, clause: str) -> bool:
     district). A place matches whole or without its suffix; a first character glued on by
     tokenisation is dropped from longer names only (北市 is in 臺北市 and is not 新北市)."""
     asked = question_places(question)
-    others = {w[-1] for w in question_places(clause)} & {w[-1] for w in asked}
-    if not others:
+    kinds_named = {w[-1] for w in question_places(clause)} & {w[-1] for w in asked}
+    if not kinds_named:
         return True  # no place of the kind asked (the towns of a district are not another district)
     key = normalize_key(clause)
     return any(v in key for w in asked for v in (w, w[:-1], w[1:] if len(w) >= 4 else "") if len(v) >= 2)
