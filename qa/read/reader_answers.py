@@ -9,8 +9,9 @@ such. On news a first passage that only just clears the threshold is often a nea
 passage that holds the answer, hence `settle`. The threshold, `settle`, `read_more`, the heading and
 the confidence's calibration are chosen on news and stored with the weights
 (`scripts/tune_reader.py --write`). A span over the threshold that fails the answer checks
-(`qa.read.checks`: a year the article never speaks of, a quantity in another unit than asked, the
-other side of a pair than asked) does not answer; the next best may. A quote is the sentence(s)
+(`qa.read.checks`: a year, month or place the article or the figure's clause does not speak of, a
+quantity in another unit than asked, a count where it asks which, the other side of a pair) does not
+answer; the next best may. A quote is the sentence(s)
 holding the span, sliced from the article.
 """
 

@@ -30,12 +30,6 @@ def bounds(text: str, start: int, end: int, stops: str) -> tuple[int, int]:
     return left, right
 
 
-def around(text: str, start: int, end: int, stops: str) -> str:
-    """The stretch of `text` holding [start, end) between the nearest stops on either side."""
-    left, right = bounds(text, start, end, stops)
-    return text[left:right]
-
-
 def side_fits(question: str, clause: str) -> bool:
     """False when the question names one side of a pair (岁入, 最低) and not the other, and the
     clause holding the span names the other side only."""

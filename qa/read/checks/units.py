@@ -111,7 +111,7 @@ def unit_fits(question: str, span: str) -> bool:
     if not has_number:
         return False
     if kind == "index":  # the tables know no points: only a ratio is held against them
-        return not kinds or kinds != {"ratio"}
+        return kinds != {"ratio"}
     return not kinds or kind in kinds
 
 
