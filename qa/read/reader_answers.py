@@ -10,13 +10,15 @@ passage that holds the answer, hence `settle`. The threshold, `settle`, `read_mo
 the confidence's calibration are chosen on news and stored with the weights
 (`scripts/tune_reader.py --write`). A span over the threshold that fails the answer checks
 (`qa.read.checks`: a year, month or place the article or the figure's clause does not speak of, a
-quantity in another unit than asked, a count where it asks which, the other side of a pair) does not
-answer; the next best may. A quote is the sentence(s) holding the span, sliced from the article.
+quantity in another unit than asked, a count where it asks which, the other side of a pair, another
+ordinal) does not answer; the next best may. A span is shown without edge punctuation or a quote
+mark it does not close. A quote is the sentence(s) holding the span, sliced from the article.
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +31,9 @@ from qa.records import Answer, Article, Hit, Quote
 from qa.text import sentence_spans
 
 _TRIM = " \t\r\n\u3000，。、；：,.;:！？!?"
+# quotes and brackets, after NFKC (（ is ()
+_PAIRS = {"“": "”", "‘": "’", "《": "》", "(": ")", "「": "」", "『": "』", "【": "】", "〈": "〉"}
+_OPENERS = {b: a for a, b in _PAIRS.items()}
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,21 @@ class Candidate:
     start: int
     end: int
     quote: tuple[int, int]
+
+
+def trim_unmatched(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) without a quote or bracket at either edge that the span does not match (“四纵三横,
+    （１毫克／升): the reader's span often takes one in, and shown it reads as a cut."""
+    while end - start > 1:
+        span = unicodedata.normalize("NFKC", text[start:end])
+        first, last = (unicodedata.normalize("NFKC", c) for c in (text[start], text[end - 1]))
+        if first in _PAIRS and _PAIRS[first] not in span:
+            start += 1
+        elif last in _OPENERS and _OPENERS[last] not in span:
+            end -= 1
+        else:
+            break
+    return start, end
 
 
 @lru_cache(maxsize=4096)
@@ -58,6 +78,7 @@ def place(article: Article, hit: Hit, reading: Reading) -> Candidate:
         end -= 1
     if start == end:  # only punctuation: keep the raw span so the quote still has a place
         start, end = base + reading.start, base + reading.end
+    start, end = trim_unmatched(text, start, end)
     covering = [(s, e) for s, e in _sentences(text) if s < max(end, start + 1) and e > start]
     quote = (covering[0][0], covering[-1][1]) if covering else (hit.chunk.start, hit.chunk.end)
     return Candidate(hit, reading, start, end, quote)

@@ -1,7 +1,8 @@
 """The answer checks: a span is vetoed only when the question pins a year, month or place the article
 (or its figure's sentence or clause) speaks of only others of, asks a quantity in a kind of unit the
-span does not give, asks which and gets how many, or asks one side of a pair the span's clause names
-only the other of; every answer shown passes."""
+span does not give, asks which and gets how many, asks one side of a pair (or one ordinal) the span's
+clause names only another of, or asks a place's officer and gets another place's; every answer shown
+passes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from qa.read.checks import (
     asks_which,
     clause_place_fits,
     level_fits,
+    ordinal_fits,
     places_supported,
     question_years,
     sentence_month_fits,
@@ -321,3 +323,27 @@ def test_a_figure_is_of_the_place_its_clause_names(clause: str, fits: bool) -> N
 def test_a_figure_is_of_a_month_its_sentence_names(question: str, sentence: str, fits: bool) -> None:
     at = re.search(r"[0-9]+萬[0-9]+戶|260名", sentence)
     assert sentence_month_fits(question, sentence, at.start(), at.end()) is fits
+
+
+@pytest.mark.parametrize("question, before, fits", [
+    ("金門縣議會第一審查委員會的召集人是誰？", "第三審查委員會召集人", False),  # another committee's
+    ("金門縣議會第一審查委員會的召集人是誰？", "第一審查委員會召集人", True),
+    ("金门县议会第1审查委员会的召集人是谁？", "第一審查委員會召集人", True),  # figures and numerals alike
+    ("竹山县十七届人大六次会议通过了什么？", "县十七届人大常委会第三十八次会议", False),  # 38, not 6
+    ("竹山县十七届人大六次会议通过了什么？", "十七届人大第六次会议", True),
+    ("竹山县十七届人大六次会议通过了什么？", "会议", True),  # no ordinal named
+    ("瑞典第一大湖泊是哪个？", "第二批", True),  # an ordinal of another count
+])
+def test_a_span_is_of_the_ordinal_asked(question: str, before: str, fits: bool) -> None:
+    assert ordinal_fits(question, before) is fits
+
+
+@pytest.mark.parametrize("before, fits", [
+    ("杭州市消防救援支队副支队长", False),  # another city's officer
+    ("定西市消防救援支队支队长", True),
+    ("支队长", True),  # no city named
+])
+def test_a_person_is_of_the_place_the_office_before_the_name_names(before: str, fits: bool) -> None:
+    text = f"{before}王宇说，应立即关闭燃气阀门。"
+    start = text.index("王宇")
+    assert span_fits(analyse("定西市消防救援支队支队长是谁？"), "定西", text, start, start + 2, None) is fits

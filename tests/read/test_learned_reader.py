@@ -15,6 +15,7 @@ from qa.errors import ModelError
 from qa.questions import analyse
 from qa.read import LearnedReader, Reader
 from qa.read.reader import READ_MORE, default_weights, tensors_sha256
+from qa.read.reader_answers import trim_unmatched
 from qa.records import Hit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,3 +166,15 @@ def test_the_confidence_follows_the_stored_curves(weights_with) -> None:
 def test_a_curve_that_cannot_be_a_confidence_is_refused(weights_with, curve) -> None:
     with pytest.raises(ModelError, match="tune_reader.py --write"):
         weights_with(calibration=curve)
+
+
+@pytest.mark.parametrize("span, shown", [
+    ("“四纵三横", "四纵三横"),  # the reader took in an opening quote: trimmed
+    ("（１毫克／升", "１毫克／升"),  # full width: （ is (
+    ("我为啥要来北京游泳?」", "我为啥要来北京游泳?"),
+    ("《人民日报》", "《人民日报》"),  # matched: kept
+    ("红花岗区发布关于“3·20", "红花岗区发布关于“3·20"),  # not at the edge
+])
+def test_an_unmatched_quote_at_the_edge_of_a_span_is_trimmed(span: str, shown: str) -> None:
+    start, end = trim_unmatched(span, 0, len(span))
+    assert span[start:end] == shown

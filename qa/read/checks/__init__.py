@@ -1,5 +1,5 @@
 """Checks of a span against what the question pins down: the year and month, the unit, the place, the
-side and the level it asks about.
+side, the level and the ordinal it asks about.
 
 The reader scores how well a span answers the question's wording; near-miss questions (another
 year's budget than the one reported, coats where the article gives money, the most where it gives
@@ -16,10 +16,13 @@ person checks first are cheap to check here:
   answer; a rate (增速, 占比, …率) asks for a ratio, 多少资金 for money, 多少点 for an index's points
   (not a ratio); a question asking which (哪个政党, 哪几家) is not answered by a count (1个政党, 8名);
 - **the place** (`places`): a question about 房县 or 宝安区 is not answered by an article that never
-  names it, nor by a figure whose clause names only another place (以台北市84.17岁最高 for 新北市);
+  names it, nor by a figure whose clause names only another place (以台北市84.17岁最高 for 新北市), nor
+  by a person whose office, before the name, is another place's (杭州市…副支队长王宇 for 定西市);
 - **the side and the level** (`clauses`): a how-many question about one side of a pair (岁入 or 岁出,
   最高 or 最低, 一共 or 每人, 全年 or 上半年) is not answered by a figure whose clause names only the
-  other side; a question about a Ⅰ级 response not by a span whose clause names only another level.
+  other side; a question about a Ⅰ级 response not by a span whose clause names only another level,
+  and one about the 第一审查委员会 or the 六次会议 not by a span whose clause, before it, names only
+  another of that count (第三审查委员会, 第三十八次会议).
 
 Each check only vetoes a span; it never makes one. Units of one kind stand in for each other (人,
 名, 位; 件, 家, 间, 个); 几个 and 多少个 ask a count of anything (a list answers them), 哪几 asks
@@ -30,7 +33,7 @@ span. Measured on the gold answers of the training sets (`tests/read/test_answer
 from __future__ import annotations
 
 from qa.questions import Question
-from qa.read.checks.clauses import CLAUSE_END, bounds, level_fits, side_fits
+from qa.read.checks.clauses import CLAUSE_END, bounds, level_fits, ordinal_fits, side_fits
 from qa.read.checks.places import clause_place_fits, places_supported
 from qa.read.checks.units import asked_kind, asks_which, span_kinds, unit_fits, which_fits, with_unit
 from qa.read.checks.years import (
@@ -41,15 +44,16 @@ from qa.read.checks.years import (
     year_supported,
 )
 
-__all__ = ["asked_kind", "asks_which", "clause_place_fits", "level_fits", "places_supported", "question_years",
-           "sentence_month_fits", "sentence_year_fits", "sentence_years", "side_fits", "span_fits", "span_kinds",
-           "unit_fits", "which_fits", "year_supported"]
+__all__ = ["asked_kind", "asks_which", "clause_place_fits", "level_fits", "ordinal_fits", "places_supported",
+           "question_years", "sentence_month_fits", "sentence_year_fits", "sentence_years", "side_fits", "span_fits",
+           "span_kinds", "unit_fits", "which_fits", "year_supported"]
 
 
 def span_fits(q: Question, title: str, text: str, start: int, end: int, date: str | None) -> bool:
     """All checks of the span text[start:end] of an article (`title`, `text`, dated `date`): every
     year and place the question names is one the article speaks of, a level it names one the span's
-    clause does, and a which-question's span is not a count; a how-many question's span is in the
+    clause does, an ordinal one the clause before it does, a which-question's span is not a count and a
+    who-question's office before the name is of the place asked; a how-many question's span is in the
     unit asked, its sentence is about a year and month asked and its clause is on the side and of
     the place asked."""
     years = question_years(q.text)
@@ -60,6 +64,10 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
     clause = text[left:right]
     if not level_fits(q.text, clause) or not which_fits(q.text, text[start:end]):
         return False
+    if not ordinal_fits(q.text, text[left:start]):
+        return False
+    if q.kind == "who":
+        return clause_place_fits(q.text, text[left:start])  # the office before a name says whose it is
     if q.kind != "how_many":
         return True  # the rest hold a figure to its clause; a span that says what or why may name
         # the other side (the reserve that offsets the spending raises the revenue)

@@ -20,6 +20,11 @@ _SIDES = (
 # a level (a Ⅰ级 response, I级 once folded; 一级), Roman or Chinese
 _LEVEL = re.compile(r"(?<![A-Z])(IV|V|I{1,3})\s*[级級]|(?<![第上下])([一二三四五])[级級]")
 _LEVEL_VALUE = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+# an ordinal and what it counts: 第N + the word it numbers (第三审查委员会, 第2批), N届, and N次 before a meeting
+_N = "[0-9]+|[一二两三四五六七八九十百]+"
+_ORDINAL = re.compile(rf"第\s*({_N})\s*(\w)"
+                      rf"|(?<![第0-9一二两三四五六七八九十百])({_N})\s*(届|次(?=会议|全会|全体会议|大会))")
+_DIGIT = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 
 
 def bounds(text: str, start: int, end: int, stops: str) -> tuple[int, int]:
@@ -52,3 +57,33 @@ def level_fits(question: str, clause: str) -> bool:
     asked = _levels(question)
     named = _levels(clause) if asked else set()
     return not named or bool(asked & named)
+
+
+def _number(s: str) -> int:
+    """A small number written in figures or Chinese numerals (十七: 17, 三十八: 38)."""
+    if s.isdigit():
+        return int(s)
+    total = digit = 0
+    for c in s:
+        if c in "十百":
+            total += (digit or 1) * (10 if c == "十" else 100)
+            digit = 0
+        else:
+            digit = _DIGIT.get(c, 0)
+    return total + digit
+
+
+def _ordinals(text: str) -> set[tuple[str, int]]:
+    return {(m.group(2) or m.group(4)[0], _number(m.group(1) or m.group(3)))
+            for m in _ORDINAL.finditer(normalize_key(text))}
+
+
+def ordinal_fits(question: str, sentence: str) -> bool:
+    """False when the question names an ordinal (第一审查委员会, 六次会议) and the span's sentence names
+    others of the same count only (第三审查委员会, 第三十八次会议)."""
+    asked = _ordinals(question)
+    if not asked:
+        return True
+    named = _ordinals(sentence)
+    return all(not (others := {n for w, n in named if w == word}) or number in others for word, number in asked)
+
