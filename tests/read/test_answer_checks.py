@@ -1,8 +1,8 @@
 """The answer checks: a span is vetoed only when the question pins a year, month or place the article
 (or its figure's sentence or clause) speaks of only others of, asks a quantity in a kind of unit the
-span does not give, asks which and gets how many, asks one side of a pair (or one ordinal) the span's
-clause names only another of, or asks a place's officer and gets another place's; every answer shown
-passes."""
+span does not give, asks which and gets how many, asks one side of a pair (or one ordinal or weekday)
+the span's clause names only another of, asks a place's officer and gets another place's, asks how
+many of a whole and gets the whole, or asks a month and gets a quarter; every answer shown passes."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from qa.read.checks import (
     clause_place_fits,
     level_fits,
     ordinal_fits,
+    part_fits,
     places_supported,
+    quarter_fits,
     question_years,
     sentence_month_fits,
     sentence_year_fits,
     side_fits,
     span_fits,
     unit_fits,
+    weekday_fits,
     which_fits,
     year_supported,
 )
@@ -347,3 +350,34 @@ def test_a_person_is_of_the_place_the_office_before_the_name_names(before: str, 
     text = f"{before}王宇说，应立即关闭燃气阀门。"
     start = text.index("王宇")
     assert span_fits(analyse("定西市消防救援支队支队长是谁？"), "定西", text, start, start + 2, None) is fits
+
+
+@pytest.mark.parametrize("span, fits", [
+    ("7家", False),  # the whole again
+    ("共7家", False),
+    ("3家", True),
+    ("7人", True),  # another kind of count
+])
+def test_how_many_of_a_whole_is_not_the_whole(span: str, fits: bool) -> None:
+    assert part_fits("这7家受查核的职业团体中，有几家被查出缺失？", span) is fits
+    assert part_fits("有几家职业团体被查出缺失？", span)  # no whole named
+
+
+@pytest.mark.parametrize("clause, fits", [
+    ("週一至五早上8時至下午6時", False),  # Monday to Friday
+    ("星期六上午9時至12時", True),
+    ("週一至週六", True),
+    ("每天早上8時起", True),  # no weekday named
+])
+def test_a_weekday_asked_is_one_the_clause_names(clause: str, fits: bool) -> None:
+    assert weekday_fits("租金补贴咨询专线星期六几点开放？", clause) is fits
+
+
+@pytest.mark.parametrize("question, clause, fits", [
+    ("2024年10月全国建物买卖登记户数是多少？", "本季全國建物買賣登記棟數為8萬8217戶", False),  # a quarter's
+    ("2024年10月全国建物买卖登记户数是多少？", "10月全國建物買賣登記棟數為8萬8217戶", True),
+    ("2024年10月全国建物买卖登记户数是多少？", "全國建物買賣登記棟數為8萬8217戶", True),
+    ("113年第3季全國建物買賣登記有多少戶？", "本季全國建物買賣登記棟數為8萬8217戶", True),  # a quarter asked
+])
+def test_a_month_asked_is_not_answered_by_a_quarter(question: str, clause: str, fits: bool) -> None:
+    assert quarter_fits(question, clause, clause.index("8萬")) is fits

@@ -87,3 +87,24 @@ def ordinal_fits(question: str, sentence: str) -> bool:
     named = _ordinals(sentence)
     return all(not (others := {n for w, n in named if w == word}) or number in others for word, number in asked)
 
+
+
+# a weekday, or a run of them (周一至五): Monday 1 … Sunday 7
+_WEEKDAY = re.compile(r"(?:星期|周|礼拜)([一二三四五六日天])"
+                      r"(?:\s*[至到\-~－]\s*(?:星期|周|礼拜)?([一二三四五六日天]))?")
+_DAY = {c: n for n, c in enumerate("一二三四五六日", 1)} | {"天": 7}
+
+
+def _weekdays(text: str) -> set[int]:
+    days: set[int] = set()
+    for m in _WEEKDAY.finditer(normalize_key(text)):
+        first = _DAY[m.group(1)]
+        days |= set(range(first, _DAY[m.group(2)] + 1)) if m.group(2) else {first}
+    return days
+
+
+def weekday_fits(question: str, clause: str) -> bool:
+    """False when the question names a weekday (星期六) and the span's clause names only others (週一至五)."""
+    asked = _weekdays(question)
+    named = _weekdays(clause) if asked else set()
+    return not named or bool(asked & named)

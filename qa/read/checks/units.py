@@ -55,6 +55,8 @@ _NOT_WHICH = set("年月天日号届期批次季轮点时里儿怕样")
 # counted (1个政党); a which-question is not answered by how many
 _COUNT_ONLY = re.compile(rf"(?:约|共|计|共计|有)?(?:[0-9][0-9.,]*|[{_NUMERALS}]+)(?:余|多)?"
                          "(?:[名位人]|[个家间所项条种类款支件][\u4e00-\u9fff]{1,6})")
+# a whole the question counts within (这7家…中, 73位得奖者里): how many of them is not all of them
+_WHOLE = re.compile(rf"([0-9]+|[{_NUMERALS}]+)\s*({_UNIT})[^，,？?。]{{0,20}}?(?:当中|之中|中|里)")
 
 
 @lru_cache(maxsize=256)  # asked once per span read for the same question
@@ -137,3 +139,14 @@ def with_unit(text: str, start: int, end: int) -> str:
     after = normalize_key(text[end : end + 8])
     unit = next((u for u in _NAMES if after.startswith(u)), "")
     return span + unit
+
+
+def part_fits(question: str, span: str) -> bool:
+    """False when a how-many question counts within a whole it names (这7家受查核的团体中，有几家) and
+    the span is that whole again (7家)."""
+    q = normalize_key(question)
+    m = _WHOLE.search(q)
+    if not m or not _ASKING.search(q, m.end()):
+        return True
+    again = re.fullmatch(rf"(?:共|约|共计|总计)?{re.escape(m.group(1))}\s*({_UNIT})?", normalize_key(span).strip())
+    return not (again and (not again.group(1) or _KIND[again.group(1)] == _KIND[m.group(2)]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from qa.read.checks.clauses import SENTENCE_END, bounds
+from qa.read.checks.clauses import CLAUSE_END, SENTENCE_END, bounds
 from qa.text import normalize_key
 
 _YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年(?!代))")  # 1990年代 is a decade
@@ -124,3 +124,17 @@ def sentence_month_fits(question: str, text: str, start: int, end: int) -> bool:
     left, _ = bounds(text, start, end, SENTENCE_END)
     named = _months(text[left:start])
     return not named or bool(named & months)
+
+
+# a quarter named (本季, 第2季, 一季度): a figure of a quarter is not a month's
+_QUARTER = re.compile("本季|上季|下季|同季|第[一二三四1-4]季|[一二三四1-4]季度")
+
+
+def quarter_fits(question: str, text: str, start: int) -> bool:
+    """False when the question names a month and the clause before a figure names a quarter and no
+    month: the figure is the quarter's (本季…登记棟數為8萬8217戶 for 2024年10月)."""
+    if not question_months(question):
+        return True
+    left, _ = bounds(text, start, start, CLAUSE_END)
+    before = text[left:start]
+    return not (_QUARTER.search(normalize_key(before)) and not _months(before))
