@@ -11,8 +11,8 @@ the confidence's calibration are chosen on news and stored with the weights
 (`scripts/tune_reader.py --write`). A span over the threshold that fails the answer checks
 (`qa.read.checks`: a year, month or place the article or the figure's clause does not speak of, a
 quantity in another unit than asked, a count where it asks which, the other side of a pair, another
-ordinal or weekday) does not answer; the next best may. A span is shown without edge punctuation or a quote
-mark it does not close. A quote is the sentence(s) holding the span, sliced from the article.
+ordinal or weekday) does not answer; the next best may. A span is shown without edge punctuation or
+a quote mark it does not close. A quote is the sentence(s) holding the span, sliced from the article.
 """
 
 from __future__ import annotations

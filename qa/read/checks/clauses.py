@@ -78,15 +78,15 @@ def _ordinals(text: str) -> set[tuple[str, int]]:
             for m in _ORDINAL.finditer(normalize_key(text))}
 
 
-def ordinal_fits(question: str, sentence: str) -> bool:
-    """False when the question names an ordinal (第一审查委员会, 六次会议) and the span's sentence names
-    others of the same count only (第三审查委员会, 第三十八次会议)."""
+def ordinal_fits(question: str, before: str) -> bool:
+    """False when the question names an ordinal (第一审查委员会, 六次会议) and the span's clause, before
+    the span (where what it belongs to stands), names others of the same count only (第三审查委员会,
+    第三十八次会议)."""
     asked = _ordinals(question)
     if not asked:
         return True
-    named = _ordinals(sentence)
+    named = _ordinals(before)
     return all(not (others := {n for w, n in named if w == word}) or number in others for word, number in asked)
-
 
 
 # a weekday, or a run of them (周一至五): Monday 1 … Sunday 7
