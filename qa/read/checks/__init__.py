@@ -79,5 +79,5 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
         # the other side (the reserve that offsets the spending raises the revenue)
     return unit_fits(q.text, with_unit(text, start, end)) and side_fits(q.text, clause) \
         and clause_place_fits(q.text, text[left:end]) and sentence_month_fits(q.text, text, start, end) \
-        and part_fits(q.text, text[start:end]) and quarter_fits(q.text, text, start) \
+        and part_fits(q.text, text[start:end]) and quarter_fits(q.text, text[left:start]) \
         and (not years or sentence_year_fits(q.text, title, text, start, end, date))

@@ -59,7 +59,7 @@ def level_fits(question: str, clause: str) -> bool:
     return not named or bool(asked & named)
 
 
-def _number(s: str) -> int:
+def small_number(s: str) -> int:
     """A small number written in figures or Chinese numerals (十七: 17, 三十八: 38)."""
     if s.isdigit():
         return int(s)
@@ -74,7 +74,7 @@ def _number(s: str) -> int:
 
 
 def _ordinals(text: str) -> set[tuple[str, int]]:
-    return {(m.group(2) or m.group(4)[0], _number(m.group(1) or m.group(3)))
+    return {(m.group(2) or m.group(4)[0], small_number(m.group(1) or m.group(3)))
             for m in _ORDINAL.finditer(normalize_key(text))}
 
 

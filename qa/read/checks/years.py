@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from qa.read.checks.clauses import CLAUSE_END, SENTENCE_END, bounds
+from qa.read.checks.clauses import SENTENCE_END, bounds, small_number
 from qa.text import normalize_key
 
 _YEAR = re.compile(r"(?<![0-9])(1[89][0-9]{2}|20[0-9]{2})(?=\s*年(?!代))")  # 1990年代 is a decade
@@ -101,12 +101,10 @@ _MONTH = re.compile(r"(?<![0-9])(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六
 # a question asked as of a month (截至2023年3月, 到7月底 累计) wants a running total, which its sentence
 # may date by an earlier event
 _AS_OF = re.compile("截至|截止|累计|为止|至今|到目前")
-_CHINESE_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
-                  "十一": 11, "十二": 12}
 
 
 def _months(text: str) -> set[int]:
-    return {int(m) if m.isdigit() else _CHINESE_MONTH[m] for m in _MONTH.findall(normalize_key(text))}
+    return {small_number(m) for m in _MONTH.findall(normalize_key(text))}
 
 
 @lru_cache(maxsize=256)  # asked once per span read for the same question
@@ -130,11 +128,7 @@ def sentence_month_fits(question: str, text: str, start: int, end: int) -> bool:
 _QUARTER = re.compile("本季|上季|下季|同季|第[一二三四1-4]季|[一二三四1-4]季度")
 
 
-def quarter_fits(question: str, text: str, start: int) -> bool:
-    """False when the question names a month and the clause before a figure names a quarter and no
-    month: the figure is the quarter's (本季…登记棟數為8萬8217戶 for 2024年10月)."""
-    if not question_months(question):
-        return True
-    left, _ = bounds(text, start, start, CLAUSE_END)
-    before = text[left:start]
-    return not (_QUARTER.search(normalize_key(before)) and not _months(before))
+def quarter_fits(question: str, before: str) -> bool:
+    """False when the question names a month and the clause before a figure (`before`) names a
+    quarter and no month: the figure is the quarter's (本季…登记棟數為8萬8217戶 for 2024年10月)."""
+    return not (question_months(question) and _QUARTER.search(normalize_key(before)) and not _months(before))
