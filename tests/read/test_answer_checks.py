@@ -18,6 +18,7 @@ from qa.read.checks import (
     asks_which,
     clause_place_fits,
     level_fits,
+    measure_fits,
     ordinal_fits,
     part_fits,
     places_supported,
@@ -381,3 +382,16 @@ def test_a_weekday_asked_is_one_the_clause_names(clause: str, fits: bool) -> Non
 ])
 def test_a_month_asked_is_not_answered_by_a_quarter(question: str, clause: str, fits: bool) -> None:
     assert quarter_fits(question, clause[:clause.index("8萬")]) is fits
+
+
+@pytest.mark.parametrize("question, clause, fits", [
+    ("房山法院判物业公司赔偿周先生多少精神损失费？", "要求赔偿车辆修理费3060元", False),  # another fee
+    ("车主向物业索赔的修车费是多少？", "要求赔偿车辆修理费3060元", True),  # 修理费 is the 修车费
+    ("長江瀘州段的保證水位是多少米？", "已超過警戒水位(15米", False),
+    ("長江瀘州段的警戒水位是多少米？", "已超過警戒水位(15米", True),
+    ("这项工程花了多少费用？", "工程建设及用地费13.29亿元", True),  # 费用 and 经费 are any cost
+    ("补助经费是多少？", "工程建设及用地费13.29亿元", True),
+    ("精神损失费是多少？", "共赔偿3060元", True),  # a clause naming no fee
+])
+def test_a_figure_is_of_the_measure_asked(question: str, clause: str, fits: bool) -> None:
+    assert measure_fits(question, clause) is fits

@@ -1,5 +1,5 @@
 """Checks of a span against what the question pins down: the year and month, the unit, the place, the
-side, the level, the ordinal and the weekday it asks about.
+side, the level, the ordinal, the weekday and the measure it asks about.
 
 The reader scores how well a span answers the question's wording; near-miss questions (another
 year's budget than the one reported, coats where the article gives money, the most where it gives
@@ -25,7 +25,8 @@ person checks first are cheap to check here:
   other side; a question about a Ⅰ级 response not by a span whose clause names only another level,
   and one about the 第一审查委员会 or the 六次会议 not by a span whose clause, before it, names only
   another of that count (第三审查委员会, 第三十八次会议); a question about a 星期六 not by a span
-  whose clause names only other weekdays (週一至五).
+  whose clause names only other weekdays (週一至五); one about a 精神损失费 or a 保证水位 not by a
+  figure whose clause names that head only with other words (车辆修理费, 警戒水位).
 
 Each check only vetoes a span; it never makes one. Units of one kind stand in for each other (人,
 名, 位; 件, 家, 间, 个); 几个 and 多少个 ask a count of anything (a list answers them), 哪几 asks
@@ -36,7 +37,15 @@ span. Measured on the gold answers of the training sets (`tests/read/test_answer
 from __future__ import annotations
 
 from qa.questions import Question
-from qa.read.checks.clauses import CLAUSE_END, bounds, level_fits, ordinal_fits, side_fits, weekday_fits
+from qa.read.checks.clauses import (
+    CLAUSE_END,
+    bounds,
+    level_fits,
+    measure_fits,
+    ordinal_fits,
+    side_fits,
+    weekday_fits,
+)
 from qa.read.checks.places import clause_place_fits, places_supported
 from qa.read.checks.units import asked_kind, asks_which, part_fits, span_kinds, unit_fits, which_fits, with_unit
 from qa.read.checks.years import (
@@ -60,8 +69,8 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
     clause does, an ordinal one the clause before it does, a weekday one the clause names, a
     which-question's span is not a count and a who-question's office before the name is of the place
     asked; a how-many question's span is in the unit asked and not the whole it counts within, its
-    sentence is about a year and month asked (not a quarter) and its clause is on the side and of
-    the place asked."""
+    sentence is about a year and month asked (not a quarter) and its clause is on the side, of the
+    place and of the measure asked."""
     years = question_years(q.text)
     article = f"{title}\n{text}"
     if not all(year_supported(y, article, date) for y in years) or not places_supported(q.text, article):
@@ -80,4 +89,5 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
     return unit_fits(q.text, with_unit(text, start, end)) and side_fits(q.text, clause) \
         and clause_place_fits(q.text, text[left:end]) and sentence_month_fits(q.text, text, start, end) \
         and part_fits(q.text, text[start:end]) and quarter_fits(q.text, text[left:start]) \
+        and measure_fits(q.text, text[left:end]) \
         and (not years or sentence_year_fits(q.text, title, text, start, end, date))

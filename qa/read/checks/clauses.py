@@ -1,4 +1,5 @@
-"""Where a span stands: its sentence and clause, and the side of a pair and the level they name."""
+"""Where a span stands: its sentence and clause, and the side of a pair, the level, the ordinal, the
+weekday and the measure they name."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ _LEVEL_VALUE = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "一": 1, "二": 2, 
 _N = "[0-9]+|[一二两三四五六七八九十百]+"
 _ORDINAL = re.compile(rf"第\s*({_N})\s*(\w)"
                       rf"|(?<![第0-9一二两三四五六七八九十百])({_N})\s*(届|次(?=会议|全会|全体会议|大会))")
+# a measure named by its head and the word before it (精神损失费, 警戒水位); 费用 and 经费 are any cost
+_MEASURE = re.compile(r"([\u4e00-\u9fff]{2})(?<!经)(费(?!用)|水位|税)")
 _DIGIT = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 
 
@@ -45,6 +48,24 @@ def side_fits(question: str, clause: str) -> bool:
                     and any(w in c for w in shunned) and not any(w in c for w in asked):
                 return False
     return True
+
+
+def _measures(text: str) -> dict[str, set[str]]:
+    """Head noun (费, 水位, 税) -> the two characters before it wherever the text names one."""
+    found: dict[str, set[str]] = {}
+    for m in _MEASURE.finditer(normalize_key(text)):
+        found.setdefault(m.group(2), set()).add(m.group(1))
+    return found
+
+
+def measure_fits(question: str, clause: str) -> bool:
+    """False when the question names a measure by its head and the word before it (精神损失费,
+    保证水位) and the clause names that head only with words sharing no character with it (车辆修理费,
+    警戒水位): another quantity of the same kind. 修理费 still answers 修车费."""
+    asked = _measures(question)
+    named = _measures(clause) if asked else {}
+    return all(head not in named or any(set(a) & set(n) for a in words for n in named[head])
+               for head, words in asked.items())
 
 
 def _levels(text: str) -> set[int]:
