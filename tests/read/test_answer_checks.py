@@ -17,6 +17,7 @@ from qa.read.checks import (
     asked_kind,
     asks_which,
     clause_place_fits,
+    credit_fits,
     level_fits,
     measure_fits,
     ordinal_fits,
@@ -395,3 +396,15 @@ def test_a_month_asked_is_not_answered_by_a_quarter(question: str, clause: str, 
 ])
 def test_a_figure_is_of_the_measure_asked(question: str, clause: str, fits: bool) -> None:
     assert measure_fits(question, clause) is fits
+
+
+@pytest.mark.parametrize("question, before, span, after, fits", [
+    ("二讀會上是誰宣布總預算各刪6億元？", "（中央社記者", "郝雪卿", "台中10日電）", False),  # the byline
+    ("安溪县纪委书记是谁？", "", "洪  琥绘", "（人民视觉）", False),  # a picture's credit
+    ("安溪县纪委书记是谁？", "", "洪  琥", " 绘（人民视觉）", False),
+    ("这篇报道的记者是谁？", "（中央社記者", "郝雪卿", "台中10日電）", True),  # asked for
+    ("二讀會上是誰宣布總預算各刪6億元？", "議長", "張清照", "宣布", True),
+    ("谁接受了记者采访？", "他对记者说，", "张三", "表示", True),
+])
+def test_a_byline_name_is_not_an_answer(question: str, before: str, span: str, after: str, fits: bool) -> None:
+    assert credit_fits(question, before, span, after) is fits

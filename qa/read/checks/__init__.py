@@ -1,5 +1,5 @@
 """Checks of a span against what the question pins down: the year and month, the unit, the place, the
-side, the level, the ordinal, the weekday and the measure it asks about.
+side, the level, the ordinal, the weekday and the measure it asks about, and the credit lines it does not.
 
 The reader scores how well a span answers the question's wording; near-miss questions (another
 year's budget than the one reported, coats where the article gives money, the most where it gives
@@ -26,7 +26,9 @@ person checks first are cheap to check here:
   and one about the 第一审查委员会 or the 六次会议 not by a span whose clause, before it, names only
   another of that count (第三审查委员会, 第三十八次会议); a question about a 星期六 not by a span
   whose clause names only other weekdays (週一至五); one about a 精神损失费 or a 保证水位 not by a
-  figure whose clause names that head only with other words (车辆修理费, 警戒水位).
+  figure whose clause names that head only with other words (车辆修理费, 警戒水位);
+- **a credit** (`clauses`): a who-question that asks for no reporter or photographer is not answered
+  by a byline's or a picture credit's name (（中央社記者郝雪卿…電）, 洪  琥绘).
 
 Each check only vetoes a span; it never makes one. Units of one kind stand in for each other (人,
 名, 位; 件, 家, 间, 个); 几个 and 多少个 ask a count of anything (a list answers them), 哪几 asks
@@ -40,6 +42,7 @@ from qa.questions import Question
 from qa.read.checks.clauses import (
     CLAUSE_END,
     bounds,
+    credit_fits,
     level_fits,
     measure_fits,
     ordinal_fits,
@@ -57,10 +60,10 @@ from qa.read.checks.years import (
     year_supported,
 )
 
-__all__ = ["asked_kind", "asks_which", "clause_place_fits", "level_fits", "ordinal_fits", "part_fits",
-           "places_supported", "quarter_fits", "question_years", "sentence_month_fits", "sentence_year_fits",
-           "sentence_years", "side_fits", "span_fits", "span_kinds", "unit_fits", "weekday_fits", "which_fits",
-           "year_supported"]
+__all__ = ["asked_kind", "asks_which", "clause_place_fits", "credit_fits", "level_fits", "measure_fits",
+           "ordinal_fits", "part_fits", "places_supported", "quarter_fits", "question_years", "sentence_month_fits",
+           "sentence_year_fits", "sentence_years", "side_fits", "span_fits", "span_kinds", "unit_fits",
+           "weekday_fits", "which_fits", "year_supported"]
 
 
 def span_fits(q: Question, title: str, text: str, start: int, end: int, date: str | None) -> bool:
@@ -82,7 +85,9 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
     if not ordinal_fits(q.text, text[left:start]):
         return False
     if q.kind == "who":
-        return clause_place_fits(q.text, text[left:start])  # the office before a name says whose it is
+        # the office before a name says whose it is; a byline's name is the reporter, not an answer
+        return clause_place_fits(q.text, text[left:start]) \
+            and credit_fits(q.text, text[left:start], text[start:end], text[end:right])
     if q.kind != "how_many":
         return True  # the rest hold a figure to its clause; a span that says what or why may name
         # the other side (the reserve that offsets the spending raises the revenue)

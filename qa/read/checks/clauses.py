@@ -1,5 +1,5 @@
 """Where a span stands: its sentence and clause, and the side of a pair, the level, the ordinal, the
-weekday and the measure they name."""
+weekday and the measure they name; whether a name is a byline's."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ _ORDINAL = re.compile(rf"第\s*({_N})\s*(\w)"
                       rf"|(?<![第0-9一二两三四五六七八九十百])({_N})\s*(届|次(?=会议|全会|全体会议|大会))")
 # a measure named by its head and the word before it (精神损失费, 警戒水位); 费用 and 经费 are any cost
 _MEASURE = re.compile(r"([\u4e00-\u9fff]{2})(?<!经)(费(?!用)|水位|税)")
+# a byline or a picture's credit: the name right after 记者 (a colon, slash or spaces between), or before 摄 or 绘
+_CREDIT_BEFORE = re.compile(r"(?:记者|通讯员|编辑|责编|摄影|撰稿)\s*[:/]?\s*$")
+_CREDIT_AFTER = re.compile(r"\s*/?\s*(?:摄|绘)")
+_ASKS_CREDIT = re.compile("记者|通讯员|编辑|摄影|作者|撰稿|报道|拍摄|绘")
 _DIGIT = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 
 
@@ -66,6 +70,15 @@ def measure_fits(question: str, clause: str) -> bool:
     named = _measures(clause) if asked else {}
     return all(head not in named or any(set(a) & set(n) for a in words for n in named[head])
                for head, words in asked.items())
+
+
+def credit_fits(question: str, before: str, span: str, after: str) -> bool:
+    """False when a name is credited as the text's reporter, editor or photographer (（中央社記者郝雪卿,
+    洪  琥绘（人民视觉）) and the question, asking who, asks for none of them."""
+    if _ASKS_CREDIT.search(normalize_key(question)):
+        return True
+    return not (_CREDIT_BEFORE.search(normalize_key(before)) or normalize_key(span).endswith(("摄", "绘"))
+                or _CREDIT_AFTER.match(normalize_key(after)))
 
 
 def _levels(text: str) -> set[int]:
