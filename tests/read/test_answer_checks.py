@@ -264,6 +264,8 @@ def test_the_administrative_places_a_question_names(question: str, places: tuple
     ("房县县人大常委会主任是谁？", "鲁山县十五届人大常委会第三十四次会议召开。", False),
     ("龙华区一届人大二次会议在哪里开幕？", "龙华第一届人民代表大会第二次会议在龙华会堂开幕。", True),  # no suffix
     ("新北市主計處處長叫什麼名字？", "新北議會通過113年度總預算，新北市主計處處長吳建國說……", True),  # script
+    ("新竹縣議會有多少席議員？", "新竹市議會今天開議。", False),  # 新竹 there is the city, not the county
+    ("新竹縣議會有多少席議員？", "新竹議會今天開議。", True),
 ])
 def test_an_article_names_the_places_asked(question: str, article: str, supported: bool) -> None:
     assert places_supported(question, article) is supported
@@ -408,3 +410,12 @@ def test_a_figure_is_of_the_measure_asked(question: str, clause: str, fits: bool
 ])
 def test_a_byline_name_is_not_an_answer(question: str, before: str, span: str, after: str, fits: bool) -> None:
     assert credit_fits(question, before, span, after) is fits
+
+
+@pytest.mark.parametrize("clause, fits", [
+    ("預估下屆彰化縣、基隆市及新竹市將可增加1位", False),  # 新竹 with another suffix than asked
+    ("預估下屆彰化縣、新竹將可增加1位", True),  # no suffix: may be the county
+    ("預估下屆新竹縣市將可增加1位", True),
+])
+def test_a_place_without_its_suffix_is_not_one_with_another(clause: str, fits: bool) -> None:
+    assert clause_place_fits("修法後下屆新竹縣可增加幾席山地原住民議員？", clause) is fits

@@ -40,7 +40,7 @@ def places_supported(question: str, article: str) -> bool:
     if not places:
         return True
     key = article_key(article)
-    return all(any(v in key for v in (w, w[:-1], w[1:], w[1:-1]) if len(v) >= 2) for w in places)
+    return all(_named(key, w, (w, w[:-1], w[1:], w[1:-1])) for w in places)
 
 
 def clause_place_fits(question: str, clause: str) -> bool:
@@ -54,4 +54,23 @@ def clause_place_fits(question: str, clause: str) -> bool:
     if not kinds_named:
         return True  # no place of the kind asked (the towns of a district are not another district)
     key = normalize_key(clause)
-    return any(v in key for w in asked for v in (w, w[:-1], w[1:] if len(w) >= 4 else "") if len(v) >= 2)
+    return any(_named(key, w, (w, w[:-1], w[1:] if len(w) >= 4 else "")) for w in asked)
+
+
+def _named(key: str, place: str, variants: tuple[str, ...]) -> bool:
+    """Whether ``key`` names ``place`` as one of its variants; one without the suffix only where the
+    text does not give it another (新竹 in 新竹市 is not 新竹县)."""
+    for v in variants:
+        if len(v) < 2:
+            continue
+        if v.endswith(place[-1]):
+            if v in key:
+                return True
+            continue
+        at = key.find(v)
+        while at >= 0:
+            after = key[at + len(v): at + len(v) + 1]
+            if after not in _SUFFIXES or after == place[-1]:  # the end, or no suffix
+                return True
+            at = key.find(v, at + 1)
+    return False
