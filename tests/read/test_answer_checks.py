@@ -294,8 +294,11 @@ def test_a_question_asks_which_ones(question: str, which: bool) -> None:
     ("8名", False),
     ("民主进步党", True),
     ("5栋", True),  # a measure word alone may be a number's name (哪栋楼: 5栋)
+    ("政黨", False),  # the word it asks which of
+    ("「政党」", False),
+    ("政党联盟", True),
 ])
-def test_a_which_question_is_not_answered_by_a_count(span: str, fits: bool) -> None:
+def test_a_which_question_is_not_answered_by_a_count_or_its_own_noun(span: str, fits: bool) -> None:
     assert which_fits("被罚的是哪个政党？", span) is fits
 
 

@@ -15,11 +15,13 @@ person checks first are cheap to check here:
 - **the unit** (`units`): a question that asks 多少人 / 几件 / 多少万元 wants a number in that kind of
   unit; a span with no number, or with a number in another kind (元 for 件, 倍 for 万元), is not its
   answer; a rate (增速, 占比, …率) asks for a ratio, 多少资金 for money, 多少点 for an index's points
-  (not a ratio); a question asking which (哪个政党, 哪几家) is not answered by a count (1个政党, 8名),
+  (not a ratio); a question asking which (哪个政党, 哪几家) is not answered by a count (1个政党, 8名)
+  or by the word it asks which of (政党),
   nor one asking how many of a whole it names (这7家…中，有几家) by the whole (7家);
 - **the place** (`places`): a question about 房县 or 宝安区 is not answered by an article that never
   names it, nor by a figure whose clause names only another place (以台北市84.17岁最高 for 新北市), nor
-  by a person whose office, before the name, is another place's (杭州市…副支队长王宇 for 定西市);
+  by a person whose office, before the name, is another place's (杭州市…副支队长王宇 for 定西市); a
+  name without its suffix is that place only where no other suffix follows (新竹市 is not 新竹縣);
 - **the side and the level** (`clauses`): a how-many question about one side of a pair (岁入 or 岁出,
   最高 or 最低, 一共 or 每人, 全年 or 上半年) is not answered by a figure whose clause names only the
   other side; a question about a Ⅰ级 response not by a span whose clause names only another level,

@@ -50,6 +50,7 @@ _MONEY = re.compile(f"(?:{'|'.join(_MONEY_WORDS)})(?:是|为|达到|达|有|约|
 # 哪个政党, 哪几家, 哪位 ask which ones; after 哪 a time (哪年, 哪个月), a rank (哪一届, 哪一批), a place
 # (哪里) or a measure of quantity asks something else
 _WHICH = re.compile("哪[一几些两]?([个家位所项条种类款支])?(.?)")
+_EDGE = " \t\r\n\u3000，。、；：,.;:！？!?\"'“”‘’「」《》()"
 _NOT_WHICH = set("年月天日号届期批次季轮点时里儿怕样")
 # a span that is only a count: a number and a measure word, of people (8名) or followed by what is
 # counted (1个政党); a which-question is not answered by how many
@@ -127,8 +128,26 @@ def asks_which(question: str) -> bool:
 
 
 def which_fits(question: str, span: str) -> bool:
-    """False when a question asks which one(s) and the span is only a count (1个政党, 8名)."""
-    return not (asks_which(question) and _COUNT_ONLY.fullmatch(normalize_key(span).strip()))
+    """False when a question asks which one(s) and the span is only a count (1个政党, 8名), or only
+    the word it asks which of (政党 for 哪个政党)."""
+    if not asks_which(question):
+        return True
+    key = normalize_key(span).strip(_EDGE)
+    return not (_COUNT_ONLY.fullmatch(key) or len(key) >= 2 and key in _asked_nouns(question))
+
+
+@lru_cache(maxsize=256)
+def _asked_nouns(question: str) -> tuple[str, ...]:
+    """What a which-question asks which of, cut at each length from two characters on (哪个政党 ->
+    政党 …): the words after 哪 and its measure word."""
+    q = normalize_key(question)
+    out: list[str] = []
+    for m in _WHICH.finditer(q):
+        rest = q[m.start() + 1:].lstrip("一几些两")
+        rest = rest[1:] if rest[:1] in "个家位所项条种类款支" else rest
+        rest = re.split(r"[\s，。？?!！、,；;：:]", rest)[0]
+        out += [rest[:n] for n in range(2, len(rest) + 1)]
+    return tuple(out)
 
 
 def with_unit(text: str, start: int, end: int) -> str:
