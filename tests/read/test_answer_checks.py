@@ -29,6 +29,7 @@ from qa.read.checks import (
     sentence_year_fits,
     side_fits,
     span_fits,
+    terms_supported,
     unit_fits,
     weekday_fits,
     which_fits,
@@ -422,3 +423,14 @@ def test_a_byline_name_is_not_an_answer(question: str, before: str, span: str, a
 ])
 def test_a_place_without_its_suffix_is_not_one_with_another(clause: str, fits: bool) -> None:
     assert clause_place_fits("修法後下屆新竹縣可增加幾席山地原住民議員？", clause) is fits
+
+
+@pytest.mark.parametrize("question, article, supported", [
+    ("110年因COVID-19死亡的人數有多少？", "內政部：110年國人平均壽命80.86歲，死亡人數18萬4457人", False),
+    ("110年因COVID-19死亡的人數有多少？", "其中因 ＣＯＶＩＤ－１９ 死亡者", True),  # full width, spaces, case
+    ("2023年GDP是多少？", "国内生产总值（GDP）增长5.2%", True),
+    ("2023年有多少人参加？", "共3000人参加", True),  # no term asked
+    ("A股有多少家公司？", "沪深两市", True),  # one letter is no term
+])
+def test_a_term_in_latin_letters_is_named_by_the_article(question: str, article: str, supported: bool) -> None:
+    assert terms_supported(question, article) is supported

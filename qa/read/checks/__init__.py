@@ -18,10 +18,11 @@ person checks first are cheap to check here:
   (not a ratio); a question asking which (哪个政党, 哪几家) is not answered by a count (1个政党, 8名)
   or by the word it asks which of (政党),
   nor one asking how many of a whole it names (这7家…中，有几家) by the whole (7家);
-- **the place** (`places`): a question about 房县 or 宝安区 is not answered by an article that never
-  names it, nor by a figure whose clause names only another place (以台北市84.17岁最高 for 新北市), nor
-  by a person whose office, before the name, is another place's (杭州市…副支队长王宇 for 定西市); a
-  name without its suffix is that place only where no other suffix follows (新竹市 is not 新竹縣);
+- **the place and the term** (`places`, `terms`): a question about 房县 or 宝安区, or COVID-19, is not
+  answered by an article that never names it, nor by a figure whose clause names only another place
+  (以台北市84.17岁最高 for 新北市), nor by a person whose office, before the name, is another place's
+  (杭州市…副支队长王宇 for 定西市); a name without its suffix is that place only where no other
+  suffix follows (新竹市 is not 新竹縣);
 - **the side and the level** (`clauses`): a how-many question about one side of a pair (岁入 or 岁出,
   最高 or 最低, 一共 or 每人, 全年 or 上半年) is not answered by a figure whose clause names only the
   other side; a question about a Ⅰ级 response not by a span whose clause names only another level,
@@ -52,6 +53,7 @@ from qa.read.checks.clauses import (
     weekday_fits,
 )
 from qa.read.checks.places import clause_place_fits, places_supported
+from qa.read.checks.terms import terms_supported
 from qa.read.checks.units import asked_kind, asks_which, part_fits, span_kinds, unit_fits, which_fits, with_unit
 from qa.read.checks.years import (
     quarter_fits,
@@ -64,8 +66,8 @@ from qa.read.checks.years import (
 
 __all__ = ["asked_kind", "asks_which", "clause_place_fits", "credit_fits", "level_fits", "measure_fits",
            "ordinal_fits", "part_fits", "places_supported", "quarter_fits", "question_years", "sentence_month_fits",
-           "sentence_year_fits", "sentence_years", "side_fits", "span_fits", "span_kinds", "unit_fits",
-           "weekday_fits", "which_fits", "year_supported"]
+           "sentence_year_fits", "sentence_years", "side_fits", "span_fits", "span_kinds", "terms_supported",
+           "unit_fits", "weekday_fits", "which_fits", "year_supported"]
 
 
 def span_fits(q: Question, title: str, text: str, start: int, end: int, date: str | None) -> bool:
@@ -78,7 +80,8 @@ def span_fits(q: Question, title: str, text: str, start: int, end: int, date: st
     place and of the measure asked."""
     years = question_years(q.text)
     article = f"{title}\n{text}"
-    if not all(year_supported(y, article, date) for y in years) or not places_supported(q.text, article):
+    if not all(year_supported(y, article, date) for y in years) or not places_supported(q.text, article) \
+            or not terms_supported(q.text, article):
         return False
     left, right = bounds(text, start, end, CLAUSE_END)
     clause = text[left:right]
