@@ -431,6 +431,9 @@ def test_a_place_without_its_suffix_is_not_one_with_another(clause: str, fits: b
     ("2023年GDP是多少？", "国内生产总值（GDP）增长5.2%", True),
     ("2023年有多少人参加？", "共3000人参加", True),  # no term asked
     ("A股有多少家公司？", "沪深两市", True),  # one letter is no term
+    ("WiFi热点有多少个？", "免费Wi-Fi热点3000个", True),  # hyphens folded
+    ("NBA MVP是谁？", "NBA最有价值球员（MVP）是约基奇", True),  # each word alone
+    ("NBA MVP是谁？", "最有价值球员是约基奇", False),
 ])
 def test_a_term_in_latin_letters_is_named_by_the_article(question: str, article: str, supported: bool) -> None:
     assert terms_supported(question, article) is supported
