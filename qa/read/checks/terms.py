@@ -8,8 +8,6 @@ from functools import lru_cache
 
 # three or more letters and digits, starting with a letter (not a bare number or unit)
 _TERM = re.compile(r"[a-z][a-z0-9]*[a-z0-9]")
-
-
 _HYPHENS = re.compile(r"[\-‐‑–]+")
 
 

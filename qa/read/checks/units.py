@@ -49,7 +49,8 @@ _MONEY_WORDS = ("资金", "经费", "金额", "费用", "投资", "奖金", "罚
 _MONEY = re.compile(f"(?:{'|'.join(_MONEY_WORDS)})(?:是|为|达到|达|有|约|共计|一共|总共)$")
 # 哪个政党, 哪几家, 哪位 ask which ones; after 哪 a time (哪年, 哪个月), a rank (哪一届, 哪一批), a place
 # (哪里) or a measure of quantity asks something else
-_WHICH = re.compile("哪[一几些两]?([个家位所项条种类款支])?(.?)")
+_WHICH_QUANTIFIERS, _WHICH_MEASURES = "一几些两", "个家位所项条种类款支"
+_WHICH = re.compile(f"哪[{_WHICH_QUANTIFIERS}]?([{_WHICH_MEASURES}])?(.?)")
 _EDGE = " \t\r\n\u3000，。、；：,.;:！？!?\"'“”‘’「」《》()"
 _NOT_WHICH = set("年月天日号届期批次季轮点时里儿怕样")
 # a span that is only a count: a number and a measure word, of people (8名) or followed by what is
@@ -143,8 +144,8 @@ def _asked_nouns(question: str) -> tuple[str, ...]:
     q = normalize_key(question)
     out: list[str] = []
     for m in _WHICH.finditer(q):
-        rest = q[m.start() + 1:].lstrip("一几些两")
-        rest = rest[1:] if rest[:1] in "个家位所项条种类款支" else rest
+        rest = q[m.start() + 1:].lstrip(_WHICH_QUANTIFIERS)
+        rest = rest[1:] if rest[:1] in _WHICH_MEASURES else rest
         rest = re.split(r"[\s，。？?!！、,；;：:]", rest)[0]
         out += [rest[:n] for n in range(2, len(rest) + 1)]
     return tuple(out)
