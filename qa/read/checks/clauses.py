@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from qa.text import normalize_key
 
@@ -62,23 +63,33 @@ def _measures(text: str) -> dict[str, set[str]]:
     return found
 
 
+@lru_cache(maxsize=256)  # the question's side, asked once per span read
+def _asked_measures(question: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((head, frozenset(words)) for head, words in _measures(question).items())  # shared: immutable
+
+
 def measure_fits(question: str, clause: str) -> bool:
     """False when the question names a measure by its head and the word before it (精神损失费,
     保证水位) and the clause names that head only with words sharing no character with it (车辆修理费,
     警戒水位): another quantity of the same kind. 修理费 still answers 修车费."""
-    asked = _measures(question)
+    asked = _asked_measures(question)
     named = _measures(clause) if asked else {}
     return all(head not in named or any(set(a) & set(n) for a in words for n in named[head])
-               for head, words in asked.items())
+               for head, words in asked)
 
 
 def credit_fits(question: str, before: str, span: str, after: str) -> bool:
     """False when a name is credited as the text's reporter, editor or photographer (（中央社記者郝雪卿,
     洪  琥绘（人民视觉）) and the question, asking who, asks for none of them."""
-    if _ASKS_CREDIT.search(normalize_key(question)):
+    if _asks_credit(question):
         return True
     return not (_CREDIT_BEFORE.search(normalize_key(before)) or normalize_key(span).endswith(("摄", "绘"))
                 or _CREDIT_AFTER.match(normalize_key(after)))
+
+
+@lru_cache(maxsize=256)  # the question's side, asked once per span read
+def _asks_credit(question: str) -> bool:
+    return bool(_ASKS_CREDIT.search(normalize_key(question)))
 
 
 def _levels(text: str) -> set[int]:
