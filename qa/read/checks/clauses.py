@@ -97,9 +97,14 @@ def _levels(text: str) -> set[int]:
     return {_LEVEL_VALUE[m.group(1) or m.group(2)] for m in _LEVEL.finditer(text)}
 
 
+@lru_cache(maxsize=256)  # the question's side, asked once per span read
+def _asked_levels(question: str) -> frozenset[int]:
+    return frozenset(_levels(question))
+
+
 def level_fits(question: str, clause: str) -> bool:
     """False when the question names a level (a Ⅰ级 response) and the span's clause names only others."""
-    asked = _levels(question)
+    asked = _asked_levels(question)
     named = _levels(clause) if asked else set()
     return not named or bool(asked & named)
 
@@ -123,11 +128,16 @@ def _ordinals(text: str) -> set[tuple[str, int]]:
             for m in _ORDINAL.finditer(normalize_key(text))}
 
 
+@lru_cache(maxsize=256)  # the question's side, asked once per span read
+def _asked_ordinals(question: str) -> frozenset[tuple[str, int]]:
+    return frozenset(_ordinals(question))
+
+
 def ordinal_fits(question: str, before: str) -> bool:
     """False when the question names an ordinal (第一审查委员会, 六次会议) and the span's clause, before
     the span (where what it belongs to stands), names others of the same count only (第三审查委员会,
     第三十八次会议)."""
-    asked = _ordinals(question)
+    asked = _asked_ordinals(question)
     if not asked:
         return True
     named = _ordinals(before)
@@ -148,8 +158,13 @@ def _weekdays(text: str) -> set[int]:
     return days
 
 
+@lru_cache(maxsize=256)  # the question's side, asked once per span read
+def _asked_weekdays(question: str) -> frozenset[int]:
+    return frozenset(_weekdays(question))
+
+
 def weekday_fits(question: str, clause: str) -> bool:
     """False when the question names a weekday (星期六) and the span's clause names only others (週一至五)."""
-    asked = _weekdays(question)
+    asked = _asked_weekdays(question)
     named = _weekdays(clause) if asked else set()
     return not named or bool(asked & named)
