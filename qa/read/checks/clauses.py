@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from qa.text import normalize_key
 
@@ -33,6 +35,13 @@ _CREDIT_BEFORE = re.compile(r"(?:记者|通讯员|编辑|责编|摄影|撰稿)\s
 _CREDIT_AFTER = re.compile(r"\s*/?\s*(?:摄|绘)")
 _ASKS_CREDIT = re.compile("记者|通讯员|编辑|摄影|作者|撰稿|报道|拍摄|绘")
 _DIGIT = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+T = TypeVar("T")
+
+
+def _once_per_question(parse: Callable[[str], set[T]]) -> Callable[[str], frozenset[T]]:
+    """A parser of the question's side of a check, run once per question, not once per span read
+    (frozen: the cached result is shared)."""
+    return lru_cache(maxsize=256)(lambda question: frozenset(parse(question)))
 
 
 def bounds(text: str, start: int, end: int, stops: str) -> tuple[int, int]:
@@ -97,9 +106,7 @@ def _levels(text: str) -> set[int]:
     return {_LEVEL_VALUE[m.group(1) or m.group(2)] for m in _LEVEL.finditer(text)}
 
 
-@lru_cache(maxsize=256)  # the question's side, asked once per span read
-def _asked_levels(question: str) -> frozenset[int]:
-    return frozenset(_levels(question))
+_asked_levels = _once_per_question(_levels)
 
 
 def level_fits(question: str, clause: str) -> bool:
@@ -128,9 +135,7 @@ def _ordinals(text: str) -> set[tuple[str, int]]:
             for m in _ORDINAL.finditer(normalize_key(text))}
 
 
-@lru_cache(maxsize=256)  # the question's side, asked once per span read
-def _asked_ordinals(question: str) -> frozenset[tuple[str, int]]:
-    return frozenset(_ordinals(question))
+_asked_ordinals = _once_per_question(_ordinals)
 
 
 def ordinal_fits(question: str, before: str) -> bool:
@@ -158,9 +163,7 @@ def _weekdays(text: str) -> set[int]:
     return days
 
 
-@lru_cache(maxsize=256)  # the question's side, asked once per span read
-def _asked_weekdays(question: str) -> frozenset[int]:
-    return frozenset(_weekdays(question))
+_asked_weekdays = _once_per_question(_weekdays)
 
 
 def weekday_fits(question: str, clause: str) -> bool:
