@@ -132,10 +132,18 @@ class Reader:
         # too and the surest span wins. Never under the threshold, so it changes which span is shown,
         # not whether "not found" is.
         self.settle = max(self.threshold, _number(meta.get("settle"), self.threshold, "settle", path))
+        # Articles without a date (reference text such as encyclopaedia pages, not news) are read at a
+        # threshold of their own, chosen on Wikipedia: news near misses set the news threshold, and
+        # reference text asked of mostly has its answer (models/README.md). `settle` keeps its distance.
+        self.threshold_undated = _number(meta.get("threshold_undated"), self.threshold, "threshold_undated", path)
         self.heading_date = meta.get("heading", "") == "title_date"
         self.reads_heading = meta.get("heading", "") in ("title", "title_date")
         self.calibration = _curve(meta.get("calibration"), path)
         self.calibration_abstain = _curve(meta.get("calibration_abstain"), path)
+
+    def threshold_for(self, date: str | None) -> float:
+        """The abstention margin for a passage of an article with this date (None or "": undated)."""
+        return self.threshold if date else self.threshold_undated
 
     def heading_of(self, title: str | None, date: str | None) -> str:
         """The heading these weights read before a passage of an article ("" when they read none)."""

@@ -8,7 +8,9 @@ decides: above the threshold it answers, below it says "not found" and shows the
 such. On news a first passage that only just clears the threshold is often a near neighbour of the
 passage that holds the answer, hence `settle`. The threshold, `settle`, `read_more`, the heading and
 the confidence's calibration are chosen on news and stored with the weights
-(`scripts/tune_reader.py --write`). A span over the threshold that fails the answer checks
+(`scripts/tune_reader.py --write`); articles without a date (reference text, not news) are read at a
+threshold of their own, chosen on Wikipedia, with `settle` as far above it and margins compared by
+how far they clear their own threshold. A span over the threshold that fails the answer checks
 (`qa.read.checks`: a year, month or place the article or the figure's clause does not speak of, a
 quantity in another unit than asked, a count where it asks which, the other side of a pair, another
 ordinal or weekday) does not answer; the next best may. A span is shown without edge punctuation or
@@ -92,8 +94,8 @@ class LearnedReader:
         self.reader = reader or shared_reader()
 
     def excess(self, c: Candidate) -> float:
-        """How far a candidate's margin clears the threshold (< 0: it does not)."""
-        return c.reading.margin - self.reader.threshold
+        """How far a candidate's margin clears the threshold of its article's kind (< 0: it does not)."""
+        return c.reading.margin - self.reader.threshold_for(self.articles[c.hit.chunk.article_id].date)
 
     def fits(self, q: Question, c: Candidate) -> bool:
         """Whether a candidate's span passes the answer checks (`qa.read.checks`)."""
@@ -104,7 +106,8 @@ class LearnedReader:
         """Readings of the first passage, and of `read_more` others when its margin does not reach
         `settle` with a span that passes the checks, best first."""
         out = self.read_passages(q, list(hits[:1]))
-        if not any(c.reading.margin >= self.reader.settle and self.fits(q, c) for c in out):
+        settle = self.reader.settle - self.reader.threshold  # how far over its threshold a span settles
+        if not any(self.excess(c) >= settle and self.fits(q, c) for c in out):
             out += self.read_passages(q, list(hits[1 : 1 + self.reader.read_more]))
         return sorted(out, key=lambda c: -self.excess(c))
 

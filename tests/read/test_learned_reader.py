@@ -3,6 +3,7 @@ slices that hold the span, weights match their model card, and answers come with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import subprocess
@@ -106,7 +107,7 @@ def test_reads_the_first_passage_then_at_most_read_more_others(weights_with, bun
         assert read[0] == 1 and sum(read) <= 1 + reader.read_more
         assert {c.hit.chunk.id for c in found} <= {h.chunk.id for h in hits[: 1 + reader.read_more]}
         if len(read) == 1:  # stopped after the first passage: its margin reached settle
-            assert max(c.reading.margin for c in found) >= reader.settle >= reader.threshold
+            assert max(learned.excess(c) for c in found) >= reader.settle - reader.threshold >= 0
         else:
             assert read[1] == reader.read_more
 
@@ -130,10 +131,29 @@ def test_settle_changes_the_span_shown_never_whether_it_answers(weights_with, bu
             assert found[0].reading.margin == pytest.approx(max(c.reading.margin for c in everything), abs=1e-3)
 
 
-@pytest.mark.parametrize("key", ["settle", "threshold"])
+@pytest.mark.parametrize("key", ["settle", "threshold", "threshold_undated"])
 def test_a_margin_that_is_not_a_number_is_refused(weights_with, key) -> None:
     with pytest.raises(ModelError, match=f"{key} 'soon', which is not a number"):
         weights_with(**{key: "soon"})
+
+
+def test_articles_without_a_date_are_read_at_their_own_threshold(weights_with, bundled_answerer) -> None:
+    """A span whose margin lies between the two thresholds answers in an undated article (reference
+    text) and is "not found" in the same article dated (news); settle keeps its distance above."""
+    assert weights_with(threshold_undated=None).threshold_for(None) == weights_with().threshold  # files before it
+    index = bundled_answerer.index
+    q = analyse("淄川区政协会议应到委员多少名？")
+    hits = bundled_answerer.retriever.search(q.text, 8)
+    margin = max(c.reading.margin for c in LearnedReader(index.articles).read_passages(q, list(hits[:3])))
+    reader = weights_with(threshold=str(margin + 1), threshold_undated=str(margin - 1), settle=str(margin + 3))
+    assert reader.threshold_for("2025-02-26") == margin + 1 and reader.threshold_for("") == margin - 1
+    undated = {k: dataclasses.replace(a, date=None) for k, a in index.articles.items()}
+    dated, plain = LearnedReader(index.articles, reader), LearnedReader(undated, reader)
+    assert dated.read(q, hits, top_k=3).abstained
+    answer = plain.read(q, hits, top_k=3)
+    assert not answer.abstained and answer.answer
+    for c in plain.candidates(q, hits):
+        assert plain.excess(c) == pytest.approx(dated.excess(c) + 2)
 
 
 @pytest.mark.parametrize("mode, date", [(None, False), ("title", False), ("title_date", True)])

@@ -20,6 +20,7 @@ from tune_reader import (  # noqa: E402
     SETTLE_STEPS,
     calibrate,
     choose,
+    choose_undated,
     cross_fitted,
     curve_text,
     holdout_corpus,
@@ -159,3 +160,17 @@ def test_held_out_news_becomes_a_corpus_with_titles_dates_and_questions(tmp_path
     lines = [json.loads(x) for x in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(x["id"], x["answers"], x["article_id"]) for x in lines] == [("x1", ["2340萬人"], a.id), ("x2", [], None)]
     assert "2340萬人" in a.text
+
+
+def test_the_undated_threshold_keeps_the_wikipedia_slice_within_the_bound_at_the_news_policy() -> None:
+    news = _population()
+    policy = choose(news, 0.04)
+    # Reference text, all answerable, scores lower than news: the news threshold would decline too many.
+    rng = random.Random(5)
+    wiki = [_row(f"w{i}", True, [_c(rng.gauss(1, 2), 0, True), _c(-6, 1, False)]) for i in range(200)]
+    assert simulate(wiki, policy["mode"], policy["threshold"], policy["more"])["false_abstain"] > 0.04
+    undated = choose_undated(wiki, policy, 0.04)
+    assert undated["false_abstain"] <= 0.04 < simulate(wiki, policy["mode"], undated["threshold"] + 0.25,
+                                                       policy["more"])["false_abstain"]
+    assert (undated["mode"], undated["more"]) == (policy["mode"], policy["more"])
+    assert undated["settle"] - undated["threshold"] == pytest.approx(policy["settle"] - policy["threshold"])
