@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.replace(target)
     counts = Counter("answer" if w.start else "no answer" for w in windows)
     print(f"{len(windows)} windows ({counts['answer']} with the answer) in {target}: one pass is "
-          f"{len(windows) // 16} steps of 16")
+          f"{-(-len(windows) // 16)} steps of 16")
     return 0
 
 
