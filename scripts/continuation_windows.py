@@ -50,6 +50,8 @@ def training_news(args):
 
 def mined_rows(args, paragraphs, questions, folder: Path) -> list[dict]:
     """Each chunk the reader reads for a sample of the questions: its answer, or a near enough "no answer"."""
+    from tune_reader import article_file
+
     from qa.config import default_settings
     from qa.index import ensure_index, load_embedder
     from qa.questions import analyse
@@ -62,9 +64,7 @@ def mined_rows(args, paragraphs, questions, folder: Path) -> list[dict]:
     corpus.mkdir(parents=True, exist_ok=True)
     for i, p in enumerate(paragraphs):
         front = {"title": p.title} | ({"date": p.date} if p.date else {})
-        (corpus / f"p{i:04d}.md").write_text(
-            "---\n" + "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in front.items())
-            + "---\n" + p.text + "\n", encoding="utf-8")
+        article_file(corpus / f"p{i:04d}.md", front, p.text)
     index = ensure_index(default_settings().with_(corpus_dir=corpus, index_dir=folder / "index"), quiet=True)
     retriever = make_retriever("hybrid", index, load_embedder(index.meta["embedder"]))
     reader = Reader(args.weights)

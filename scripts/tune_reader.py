@@ -68,6 +68,12 @@ FOLDS = 4
 DEPTH = 8  # chunks retrieved, as the answerer retrieves
 
 
+def article_file(path: Path, front: dict, body: str) -> None:
+    """One article as `qa` reads a corpus file: JSON-quoted front matter (title, date …), then its text."""
+    path.write_text("---\n" + "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in front.items())
+                    + "---\n" + body + "\n", encoding="utf-8")
+
+
 def holdout_corpus(path: Path, folder: Path) -> Path:
     """The held-out news articles (SQuAD 2.0 with titles and dates) as a corpus of front-matter
     files and a question file, as the development set comes."""
@@ -78,9 +84,7 @@ def holdout_corpus(path: Path, folder: Path) -> Path:
         aid = f"h{n:03d}"
         front = {k: article.get(k) for k in ("title", "source", "date", "url") if article.get(k)}
         body = "\n".join(p["context"] for p in article["paragraphs"])
-        (folder / "corpus" / f"{aid}.md").write_text(
-            "---\n" + "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in front.items())
-            + "---\n" + body + "\n", encoding="utf-8")
+        article_file(folder / "corpus" / f"{aid}.md", front, body)
         for p in article["paragraphs"]:
             for qa in p["qas"]:
                 answers = [] if qa.get("is_impossible") else [a["text"] for a in qa["answers"]]
