@@ -41,7 +41,7 @@ from qa.index.vectors import (
     new_vector_index,
     read_vectors_for_update,
 )
-from qa.ingest import CHUNKER_VERSION, chunk_corpus, load_corpus
+from qa.ingest import CHUNKER_VERSION, INGEST_VERSION, chunk_corpus, load_corpus
 from qa.records import Article, date_range, sources
 from qa.text.tokens import tokenize_many, tokenizer_fingerprint
 
@@ -117,6 +117,7 @@ def settings_meta(settings: Settings, model: str) -> dict:
         "chunk_chars": settings.chunk_chars,
         "overlap_sentences": settings.overlap_sentences,
         "chunker": CHUNKER_VERSION,
+        "ingest": INGEST_VERSION,
         "tokenizer": tokenizer_version(),
     }
 

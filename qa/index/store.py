@@ -256,6 +256,7 @@ def stale_reason(meta: dict[str, Any], expected: dict[str, Any]) -> str | None:
         "chunk_chars": "other chunk settings",
         "overlap_sentences": "other chunk settings",
         "chunker": "other chunk settings",
+        "ingest": "another version of the file reader",
         "corpus_hash": "other articles",
         "tokenizer": "another version of the search tokenizer",
     }

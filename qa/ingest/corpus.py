@@ -1,5 +1,6 @@
-"""corpus/ -> list[Article]: txt, md (optional front matter), json and jsonl files; news pages, Word
-files and PDFs through `qa.ingest.documents`. Reprints of one story are grouped (`qa.ingest.reprints`).
+"""corpus/ -> list[Article]: txt, md (optional front matter; rendered to the text a reader sees,
+`qa.ingest.markdown_text`), json and jsonl files; news pages, Word files and PDFs through
+`qa.ingest.documents`. Reprints of one story are grouped (`qa.ingest.reprints`).
 
 Problems with one file (undecodable, empty, binary, too large, broken front matter, a duplicate,
 removed while the corpus is read) are warnings that name the file; the rest of the corpus is still read.
@@ -32,6 +33,7 @@ import yaml
 from qa.errors import CorpusError
 from qa.ingest.dates import parse_date
 from qa.ingest.html_pages import read_html
+from qa.ingest.markdown_text import markdown_text
 from qa.ingest.pdf_files import read_pdf
 from qa.ingest.reprints import mark_reprints
 from qa.ingest.word_files import read_docx
@@ -41,6 +43,9 @@ from qa.text.lines import join_hard_breaks
 # News pages, Word files and PDFs: each read by its library (`qa.ingest.documents`).
 DOCUMENT_READERS = {".html": read_html, ".htm": read_html, ".docx": read_docx, ".pdf": read_pdf}
 SUFFIXES = {".txt", ".md", ".json", ".jsonl"} | set(DOCUMENT_READERS)
+# Recorded in the index: a change to how files become article text makes existing indexes re-read
+# their corpus (articles whose text is unchanged keep their vectors). 2: Markdown rendered.
+INGEST_VERSION = 2
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a news archive file is kilobytes; 20 MB is a mistake
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _FRONT_OPEN = re.compile(r"\A---[ \t]*\n")
@@ -116,6 +121,8 @@ def _text_file(file: Path, raw: str, aid: str, path: str) -> list[Article]:
         if not isinstance(meta, dict):
             raise CorpusError("broken front matter (expected key: value lines)")
         raw = raw[m.end():]
+    if file.suffix.lower() == ".md":
+        raw = markdown_text(raw)  # the text the rendered page shows, not its markup
     if not raw.strip():
         raise CorpusError("no article text")
     return [_article(aid, meta, raw, path)]

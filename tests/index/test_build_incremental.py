@@ -124,6 +124,15 @@ def test_new_tokenizer_rebuilds_bm25_but_reuses_every_vector(settings, embedded,
     assert load_index(settings.index_dir).meta["tokenizer"] == "another"
 
 
+def test_a_new_file_reader_rereads_the_corpus_but_reuses_unchanged_vectors(settings, embedded, monkeypatch):
+    index, _ = build(settings, quiet=True)
+    embedded.clear()
+    monkeypatch.setattr(qa.index.builder, "INGEST_VERSION", 999)
+    again, summary = build(settings, quiet=True)
+    assert summary.written and summary.chunks_embedded == 0 and embedded == []
+    assert load_index(settings.index_dir).meta["ingest"] == 999 and again.chunks == index.chunks
+
+
 def test_a_damaged_index_is_rebuilt_from_scratch(settings, embedded):
     index, _ = build(settings, quiet=True)
     (live_dir(settings.index_dir) / "chunks.sqlite").write_text("{broken\n", encoding="utf-8")
