@@ -7,16 +7,18 @@ quote shows `<img src="https://…">`, the reader spends its window on URLs, and
 
 The body is parsed by markdown-it-py (CommonMark, with GFM tables) and walked token by token:
 paragraphs, headings, list items and table rows become lines; link and emphasis text is kept, the
-markup dropped; HTML keeps its text (a figure's caption) and loses its tags; images and rules go.
-Hugo shortcodes (gohugo.io/content-management/shortcodes) are not Markdown: their tags are removed
-before parsing, the text between a pair kept. Blocks are separated by a blank line and lines inside
-a paragraph kept apart, as in the file, so that hard-wrap repair (`qa.text.lines`) sees what it saw.
+markup dropped; HTML keeps its text (a figure's caption) and loses its tags (the standard library's
+HTML tokenizer); images and rules go. Hugo shortcodes (gohugo.io/content-management/shortcodes) are
+not Markdown: their tags are removed before parsing, the text between a pair kept. Blocks are
+separated by a blank line and lines inside a paragraph kept apart, as in the file, so that hard-wrap
+repair (`qa.text.lines`) sees what it saw.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from html.parser import HTMLParser
 
 # {{< name args >}} and {{% name args %}}, and their closing {{< /name >}}: one line each at most.
 _SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}")
@@ -24,16 +26,29 @@ _SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}")
 _HIDDEN = ("script", "style", "noscript", "template")
 
 
+# markdown-it's CommonMark limit on nesting (its parse time grows with it on hostile input). It skips
+# everything after the point where the limit is reached: lists and quotes nested that deep are not
+# news, so such a body is kept as written instead (markup shown, nothing lost).
+MAX_NESTING = 20
+# Block elements: their text starts on a line of its own.
+_BLOCKS = frozenset("p div br figure figcaption li tr table h1 h2 h3 h4 h5 h6 blockquote section article".split())
+
+
 @cache
 def _parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable("table")
+    md = MarkdownIt("commonmark").enable("table")
+    md.options["maxNesting"] = MAX_NESTING
+    return md
 
 
 def markdown_text(body: str) -> str:
     """The visible text of a Markdown body: one block a paragraph, blocks apart by a blank line."""
-    tokens = _parser().parse(_SHORTCODE.sub("", body))
+    source = _SHORTCODE.sub("", body)
+    tokens = _parser().parse(source)
+    if any(tok.level >= MAX_NESTING - 1 for tok in tokens):
+        return source
     blocks: list[str] = []
     row: list[str] | None = None
     item_marks: list[str] = []  # the marker of each open list item: "1." for ordered lists, "" otherwise
@@ -89,17 +104,33 @@ def _hidden_change(tag: str) -> int:
 
 
 def _html_text(html: str) -> str:
-    """The text of an HTML block (lxml's parser, forgiving of fragments), one line per block
-    element it had; tags, comments and hidden elements dropped."""
-    import lxml.html
-
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except Exception:  # lxml raises several types for junk; a block that will not parse shows nothing
-        return ""
-    for el in root.iter(*_HIDDEN):
-        el.drop_tree()
-    for el in root.iter("br", "p", "div", "figcaption", "li", "tr", "figure", "h1", "h2", "h3", "h4", "h5", "h6"):
-        el.tail = "\n" + (el.tail or "")
-    lines = (line.strip() for line in root.text_content().splitlines())
+    """The text of an HTML block, one line per block element it had; tags, comments and hidden
+    elements dropped. The standard library's tokenizer: it never nests, so no depth is too deep."""
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)

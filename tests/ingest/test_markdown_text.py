@@ -83,3 +83,11 @@ def test_txt_files_are_not_rendered(tmp_path):
     (tmp_path / "a.txt").write_text("标题\n**原样**保留 <b>标签</b>。", encoding="utf-8")
     [art] = load_corpus(tmp_path).articles
     assert art.text == "**原样**保留 <b>标签</b>。"
+
+
+@pytest.mark.parametrize("body", ["".join(f"{'  ' * (i % 30)}- 第{i}项\n" for i in range(200)),
+                                  "> " * 40 + "深层引用的正文", "<div>" * 5000 + "嵌套很深的正文" + "</div>" * 5000])
+def test_nesting_too_deep_for_the_parser_loses_no_words(body):
+    text = markdown_text(body)
+    for words in re.findall(r"第\d+项|深层引用的正文|嵌套很深的正文", body):
+        assert words in text
