@@ -24,8 +24,6 @@ from html.parser import HTMLParser
 _SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}")
 # Elements whose text is not part of the page: what a browser never shows.
 _HIDDEN = ("script", "style", "noscript", "template")
-
-
 # markdown-it's CommonMark limit on nesting (its parse time grows with it on hostile input). It skips
 # everything after the point where the limit is reached: lists and quotes nested that deep are not
 # news, so such a body is kept as written instead (markup shown, nothing lost).
@@ -71,7 +69,7 @@ def markdown_text(body: str) -> str:
                     text = f"{item_marks[-1]} {text}"
                     item_marks[-1] = ""  # only the item's first paragraph carries its number
                 blocks.append(text)
-        elif tok.type in ("html_block",):
+        elif tok.type == "html_block":
             if text := _html_text(tok.content).strip():
                 blocks.append(text)
         elif tok.type in ("fence", "code_block"):
@@ -85,7 +83,7 @@ def _inline_text(children) -> str:
     hidden = 0
     for tok in children:
         if tok.type == "html_inline":
-            hidden += _hidden_change(tok.content)
+            hidden = max(0, hidden + _hidden_change(tok.content))  # a stray closing tag hides nothing
         elif hidden:
             continue
         elif tok.type in ("text", "code_inline"):

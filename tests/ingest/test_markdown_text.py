@@ -91,3 +91,7 @@ def test_nesting_too_deep_for_the_parser_loses_no_words(body):
     text = markdown_text(body)
     for words in re.findall(r"第\d+项|深层引用的正文|嵌套很深的正文", body):
         assert words in text
+
+
+def test_a_stray_closing_tag_hides_nothing():
+    assert markdown_text("会议</style>于今日开幕，<span>应到</span>委员248名。") == "会议于今日开幕，应到委员248名。"
