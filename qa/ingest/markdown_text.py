@@ -80,25 +80,17 @@ def markdown_text(body: str) -> str:
 
 def _inline_text(children) -> str:
     parts: list[str] = []
-    hidden = 0
+    tags = _HTMLText()  # only the inline tags are fed to it: it tracks whether the text is hidden
     for tok in children:
         if tok.type == "html_inline":
-            hidden = max(0, hidden + _hidden_change(tok.content))  # a stray closing tag hides nothing
-        elif hidden:
+            tags.feed(tok.content)
+        elif tags.hidden:
             continue
         elif tok.type in ("text", "code_inline"):
             parts.append(tok.content)
         elif tok.type in ("softbreak", "hardbreak"):
             parts.append("\n")
     return "".join(parts)
-
-
-def _hidden_change(tag: str) -> int:
-    """+1 when ``tag`` opens an element whose text is hidden, -1 when it closes one, else 0."""
-    m = re.match(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)", tag)
-    if not m or m.group(2).lower() not in _HIDDEN:
-        return 0
-    return -1 if m.group(1) else 1
 
 
 def _html_text(html: str) -> str:
